@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * bench_openrr — figures A'–D': the same measurements as the anchor, through
+ * libopenrr_remoting. Two contexts in this process: a listening player (listen_secure on
+ * BENCH_BIND) and a connecting remote (connect_secure to BENCH_HOST), trusting the listener's
+ * self-signed certificate through cfg.ca_file so that the library's own system validation
+ * decides, as it would in the field.
+ * Threads: every function on the measuring (main) thread; the interface callbacks and the
+ * event callbacks on the two contexts' network threads.
+ */
+#ifndef OPENRR_BENCH_OPENRR_H
+#define OPENRR_BENCH_OPENRR_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openrr/remoting.h>
+
+#include "bench.h"
+#include "bench_endpoint.h"
+
+struct bench_openrr {
+    struct bench_endpoint listener; /* player, listens, echoes, counts bulk bytes */
+    struct bench_endpoint client;   /* remote, connects, sends */
+    bool listener_ready;
+    bool client_ready;
+
+    uint8_t *pfx; /* the listener's PKCS#12 store */
+    size_t pfx_size;
+    char ca_path[PATH_MAX]; /* its certificate as PEM, the client's only trust anchor */
+    uint16_t port;          /* fixed after the first listen, so that the token cache applies */
+    uint16_t transport_port;
+
+    struct rr_certificate_provider cert_provider;
+    struct rr_authentication_receiver auth_receiver;
+    struct rr_authentication_provider auth_provider;
+
+    /* For the report's notes. */
+    char tls[96];           /* "TLSv1.3 TLS_AES_256_GCM_SHA384" from rr_connection_info */
+    char validation[160];   /* the system validation result of the first connect */
+    unsigned first_from_cache;  /* first connects that nonetheless sent a cached token */
+    unsigned cached_not_cached; /* "cached" connects that did not send one */
+    unsigned cached_total;
+    unsigned odd_disconnects;   /* reasons other than DisconnectRequest/PeerDisconnectRequest */
+    char odd_disconnect[128];   /* the first of them */
+    double lib_first_median_us;  /* rr_connection_info.handshake_us, the library's own view */
+    double lib_cached_median_us;
+};
+
+/* Create the certificate, its PEM, both contexts, and start listening.
+ * Returns false on a functional error (printed). */
+bool bench_openrr_init(struct bench_openrr *rr);
+/* Destroy the contexts, remove the PEM, wipe and free the store. Safe after a failed init. */
+void bench_openrr_fini(struct bench_openrr *rr);
+
+/* Each returns false on a functional error (printed); on success it fills its figures. */
+/* A': connect_secure → Connected on the client; first connects (a new client context each
+ * time) and cached-token connects (one client context reconnecting). */
+bool bench_openrr_connect(struct bench_openrr *rr, const struct bench_params *p,
+                          struct bench_figures *out);
+/* B': first rr_data_channel_send → the receiver's callback has counted the last byte. */
+bool bench_openrr_bulk(struct bench_openrr *rr, const struct bench_params *p,
+                       struct bench_figures *out);
+/* C': 64-byte send → its echo reaches the sender's event callback. */
+bool bench_openrr_rtt(struct bench_openrr *rr, const struct bench_params *p,
+                      struct bench_figures *out);
+/* D': connect + Connected on both sides + disconnect + listen again, per second. */
+bool bench_openrr_handshakes(struct bench_openrr *rr, const struct bench_params *p,
+                             struct bench_figures *out);
+
+#endif /* OPENRR_BENCH_OPENRR_H */

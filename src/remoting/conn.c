@@ -1,0 +1,502 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * One connection's socket and TLS I/O, and the established record stream: parse records,
+ * dispatch messages, write one record at a time from the priority scheduler (so a high
+ * priority message waits behind at most one record), keepalive and peer timeout, and the
+ * orderly close. Network thread only.
+ */
+#include "context.h"
+
+#include "u_log.h"
+#include "u_time.h"
+
+#include <errno.h>
+#include <openssl/err.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* Input kept buffered while established: a few whole records. */
+#define RR_CONN_IN_LIMIT (4u * (RR_RECORD_HEADER_SIZE + RR_MAX_RECORD_PAYLOAD) + 65536u)
+#define RR_CONN_READ_CHUNK 65536u
+/* After the flush deadline of a disconnect, how long the DISCONNECT itself may take. */
+#define RR_CONN_CLOSE_GRACE_MS 500u
+
+struct rr_conn *rr_conn_create(struct rr_context *ctx, int fd, bool is_server, bool secure)
+{
+    struct rr_conn *c = calloc(1, sizeof(*c));
+    if (c == NULL) {
+        return NULL;
+    }
+    c->msg = malloc(sizeof(*c->msg));
+    if (c->msg == NULL) {
+        free(c);
+        return NULL;
+    }
+    c->ctx = ctx;
+    c->fd = fd;
+    c->is_server = is_server;
+    c->secure = secure;
+    c->start_us = u_time_us();
+    c->deadline_ms = u_time_ms() + ctx->cfg.handshake_timeout_ms;
+    rr_record_reader_init(&c->reader, ctx->cfg.max_message_size);
+    if (secure) {
+        c->ssl = SSL_new(is_server ? ctx->server_tls : ctx->client_tls);
+        if (c->ssl == NULL || SSL_set_fd(c->ssl, fd) != 1) {
+            c->fd = -1; /* the caller still owns fd on failure */
+            rr_conn_destroy(&c);
+            return NULL;
+        }
+        SSL_set_ex_data(c->ssl, rr_tls_conn_index(), c);
+    }
+    return c;
+}
+
+void rr_conn_destroy(struct rr_conn **conn_ptr)
+{
+    struct rr_conn *c = *conn_ptr;
+    *conn_ptr = NULL;
+    if (c == NULL) {
+        return;
+    }
+    rr_request_abandon(&c->pending);
+    rr_request_abandon(&c->sysval);
+    if (c->ai_list != NULL) {
+        freeaddrinfo(c->ai_list);
+    }
+    if (c->ssl != NULL) {
+        SSL_free(c->ssl);
+    }
+    if (c->fd >= 0) {
+        close(c->fd);
+    }
+    u_buf_free(&c->in);
+    u_buf_free(&c->out);
+    rr_record_reader_fini(&c->reader);
+    if (c->token != NULL) {
+        OPENSSL_cleanse(c->token, strlen(c->token));
+        free(c->token);
+    }
+    if (c->msg != NULL) {
+        /* The raw head may have carried a token. */
+        OPENSSL_cleanse(c->msg, sizeof(*c->msg));
+        free(c->msg);
+    }
+    free(c->chain_blob);
+    free(c->chain_certs);
+    free(c);
+}
+
+void rr_conn_fail(struct rr_conn *conn, enum rr_disconnect_reason reason, const char *fmt, ...)
+{
+    conn->fail_reason = reason;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(conn->fail_detail, sizeof(conn->fail_detail), fmt, ap);
+    va_end(ap);
+}
+
+ssize_t rr_conn_read(struct rr_conn *conn, size_t limit)
+{
+    size_t have = u_buf_len(&conn->in);
+    if (have >= limit) {
+        return 0;
+    }
+    size_t want = limit - have < RR_CONN_READ_CHUNK ? limit - have : RR_CONN_READ_CHUNK;
+    uint8_t *dst = u_buf_reserve(&conn->in, want, limit);
+    if (dst == NULL) {
+        conn->eof = true;
+        return -1;
+    }
+    if (conn->ssl != NULL) {
+        ERR_clear_error();
+        int n = SSL_read(conn->ssl, dst, (int)want);
+        if (n > 0) {
+            u_buf_commit(&conn->in, (size_t)n);
+            return n;
+        }
+        int e = SSL_get_error(conn->ssl, n);
+        if (e == SSL_ERROR_WANT_READ) {
+            return 0;
+        }
+        if (e == SSL_ERROR_WANT_WRITE) {
+            conn->ssl_want_write = true;
+            return 0;
+        }
+        conn->eof = true;
+        return -1;
+    }
+    ssize_t n = recv(conn->fd, dst, want, 0);
+    if (n > 0) {
+        u_buf_commit(&conn->in, (size_t)n);
+        return n;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+        return 0;
+    }
+    conn->eof = true;
+    return -1;
+}
+
+bool rr_conn_flush(struct rr_conn *conn)
+{
+    conn->ssl_want_write = false;
+    while (u_buf_len(&conn->out) > 0) {
+        size_t len = u_buf_len(&conn->out);
+        if (conn->ssl != NULL) {
+            ERR_clear_error();
+            int n = SSL_write(conn->ssl, u_buf_head(&conn->out), (int)(len > INT32_MAX ? INT32_MAX : len));
+            if (n > 0) {
+                u_buf_consume(&conn->out, (size_t)n);
+                continue;
+            }
+            int e = SSL_get_error(conn->ssl, n);
+            if (e == SSL_ERROR_WANT_WRITE) {
+                conn->ssl_want_write = true;
+                return true;
+            }
+            if (e == SSL_ERROR_WANT_READ) {
+                return true;
+            }
+            return false;
+        }
+        ssize_t n = send(conn->fd, u_buf_head(&conn->out), len, MSG_NOSIGNAL);
+        if (n > 0) {
+            u_buf_consume(&conn->out, (size_t)n);
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+            conn->ssl_want_write = true;
+            return true;
+        }
+        return false;
+    }
+    return true;
+}
+
+short rr_conn_poll_events(struct rr_conn *conn)
+{
+    short ev = 0;
+    switch (conn->stage) {
+    case RR_STAGE_TCP_CONNECT:
+        return POLLOUT;
+    case RR_STAGE_WAIT_TOKEN:
+    case RR_STAGE_WAIT_VALIDATION:
+        ev = 0;
+        break;
+    case RR_STAGE_TLS:
+        if (conn->pending != NULL || conn->sysval != NULL ||
+            (conn->is_server && !conn->ctx->cert_ready)) {
+            ev = 0; /* paused on a request: the waker or the deadline resumes it */
+        } else {
+            ev = POLLIN;
+        }
+        break;
+    case RR_STAGE_ESTABLISHED: {
+        pthread_mutex_lock(&conn->ctx->lock);
+        bool paused = conn->ctx->reading_paused;
+        bool queued = conn->ctx->queued_total > 0;
+        pthread_mutex_unlock(&conn->ctx->lock);
+        ev = paused ? 0 : POLLIN;
+        if (queued) {
+            ev |= POLLOUT;
+        }
+        break;
+    }
+    default:
+        ev = POLLIN;
+        break;
+    }
+    if (u_buf_len(&conn->out) > 0 || conn->ssl_want_write) {
+        ev |= POLLOUT;
+    }
+    return ev;
+}
+
+/* Frame and queue our DISCONNECT at once (ahead of queued data) and try to send it. */
+static void send_disconnect_now(struct rr_conn *conn, enum rr_disconnect_reason reason)
+{
+    struct rr_ctrl_msg m = {.type = RR_CTRL_DISCONNECT, .reason = (uint8_t)reason};
+    uint8_t rec[RR_RECORD_HEADER_SIZE + RR_CTRL_MAX_SIZE];
+    size_t n = rr_ctrl_encode(&m, rec + RR_RECORD_HEADER_SIZE);
+    rr_record_write_header(rec, RR_CHANNEL_CONTROL, RR_RECORD_FLAG_FIRST | RR_RECORD_FLAG_LAST,
+                           (uint32_t)n);
+    if (u_buf_append(&conn->out, rec, RR_RECORD_HEADER_SIZE + n, SIZE_MAX / 2)) {
+        rr_conn_flush(conn);
+    }
+}
+
+static void shutdown_tls(struct rr_conn *conn)
+{
+    if (conn->ssl != NULL) {
+        ERR_clear_error();
+        SSL_shutdown(conn->ssl); /* send close_notify; do not wait for the peer's */
+        ERR_clear_error();
+    }
+}
+
+/* End the established connection with @p reason (already decided) and report it. */
+static bool end_connection(struct rr_conn *conn, enum rr_disconnect_reason reason,
+                           const char *detail)
+{
+    shutdown_tls(conn);
+    conn->stage = RR_STAGE_CLOSED;
+    rr_ctx_connection_ended(conn->ctx, reason, detail);
+    return false;
+}
+
+static bool protocol_error(struct rr_conn *conn, const char *why)
+{
+    U_LOG_W(RR_LOG_MODULE, "protocol error from %s: %s", conn->peer, why);
+    send_disconnect_now(conn, RR_REASON_PROTOCOL_ERROR);
+    return end_connection(conn, RR_REASON_PROTOCOL_ERROR, why);
+}
+
+static bool queue_control(struct rr_conn *conn, const struct rr_ctrl_msg *m)
+{
+    pthread_mutex_lock(&conn->ctx->lock);
+    bool ok = rr_channel_queue_control_locked(conn->ctx, m);
+    pthread_mutex_unlock(&conn->ctx->lock);
+    return ok;
+}
+
+/* Handle one control message. Returns false when the connection ended. */
+static bool on_control(struct rr_conn *conn, const uint8_t *data, size_t size)
+{
+    struct rr_ctrl_msg m;
+    char why[160];
+    if (!rr_ctrl_parse(data, size, &m)) {
+        snprintf(why, sizeof(why), "malformed control message (type %u, %zu bytes)",
+                 size ? data[0] : 0u, size);
+        return protocol_error(conn, why);
+    }
+    switch (m.type) {
+    case RR_CTRL_KEEPALIVE: {
+        struct rr_ctrl_msg ack = {.type = RR_CTRL_KEEPALIVE_ACK, .timestamp = m.timestamp};
+        queue_control(conn, &ack);
+        return true;
+    }
+    case RR_CTRL_KEEPALIVE_ACK: {
+        uint64_t now = u_time_us();
+        if (m.timestamp <= now) {
+            pthread_mutex_lock(&conn->ctx->lock);
+            conn->ctx->stats.rtt_us = (uint32_t)(now - m.timestamp);
+            pthread_mutex_unlock(&conn->ctx->lock);
+        }
+        return true;
+    }
+    case RR_CTRL_DISCONNECT: {
+        enum rr_disconnect_reason r = (enum rr_disconnect_reason)m.reason;
+        if (m.reason >= RR_REASON_COUNT || r == RR_REASON_DISCONNECT_REQUEST ||
+            r == RR_REASON_NONE) {
+            r = RR_REASON_PEER_DISCONNECT_REQUEST;
+        }
+        snprintf(why, sizeof(why), "the peer disconnected (%s)",
+                 rr_disconnect_reason_str((enum rr_disconnect_reason)
+                                              (m.reason < RR_REASON_COUNT ? m.reason : 1)));
+        return end_connection(conn, r, why);
+    }
+    default:
+        if (!rr_channel_on_control(conn->ctx, conn, &m, why, sizeof(why))) {
+            return protocol_error(conn, why);
+        }
+        return true;
+    }
+}
+
+/* Parse and dispatch every whole record in conn->in. Returns false when the connection ended. */
+static bool process_input(struct rr_conn *conn)
+{
+    struct rr_context *ctx = conn->ctx;
+    uint64_t records = 0, bytes = 0;
+    bool alive = true;
+    while (alive) {
+        struct rr_record_header h;
+        size_t avail = u_buf_len(&conn->in);
+        enum rr_record_status st = rr_record_parse_header(u_buf_head(&conn->in), avail, &h);
+        if (st == RR_RECORD_INCOMPLETE) {
+            break;
+        }
+        if (st == RR_RECORD_BAD) {
+            char why[128];
+            const uint8_t *p = u_buf_head(&conn->in);
+            snprintf(why, sizeof(why),
+                     "bad record header (channel %u, flags 0x%02x, length %u; limit %u)", p[0],
+                     p[1], (unsigned)((uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 |
+                                      (uint32_t)p[6] << 8 | p[7]),
+                     (unsigned)RR_MAX_RECORD_PAYLOAD);
+            return protocol_error(conn, why);
+        }
+        if (avail < RR_RECORD_HEADER_SIZE + h.length) {
+            break;
+        }
+        const uint8_t *payload = u_buf_head(&conn->in) + RR_RECORD_HEADER_SIZE;
+        if (h.channel > RR_CHANNEL_CONTROL) {
+            char why[96];
+            snprintf(why, sizeof(why), "record on unknown channel %u", h.channel);
+            return protocol_error(conn, why);
+        }
+        const uint8_t *msg = NULL;
+        size_t msg_len = 0;
+        const char *rwhy = NULL;
+        if (rr_record_reader_push(&conn->reader, &h, payload, &msg, &msg_len, &rwhy) !=
+            RR_RECORD_OK) {
+            return protocol_error(conn, rwhy);
+        }
+        records++;
+        bytes += RR_RECORD_HEADER_SIZE + h.length;
+        if (msg != NULL) {
+            if (h.channel == RR_CHANNEL_CONTROL) {
+                alive = on_control(conn, msg, msg_len);
+            } else {
+                char why[160];
+                if (!rr_channel_on_data(ctx, h.channel, msg, msg_len, why, sizeof(why))) {
+                    return protocol_error(conn, why);
+                }
+            }
+        }
+        if (alive) {
+            u_buf_consume(&conn->in, RR_RECORD_HEADER_SIZE + h.length);
+        }
+    }
+    pthread_mutex_lock(&ctx->lock);
+    ctx->stats.records_received += records;
+    ctx->stats.bytes_received += bytes;
+    pthread_mutex_unlock(&ctx->lock);
+    return alive;
+}
+
+/* Write queued records, one at a time. Returns false on a write error. */
+static bool write_output(struct rr_conn *conn)
+{
+    struct rr_context *ctx = conn->ctx;
+    for (;;) {
+        if (u_buf_len(&conn->out) > 0) {
+            if (!rr_conn_flush(conn)) {
+                return false;
+            }
+            if (u_buf_len(&conn->out) > 0) {
+                return true; /* socket full */
+            }
+        }
+        pthread_mutex_lock(&ctx->lock);
+        bool got = rr_channel_next_record_locked(ctx, &conn->out);
+        pthread_mutex_unlock(&ctx->lock);
+        if (!got) {
+            return true;
+        }
+        conn->last_tx_ms = u_time_ms();
+    }
+}
+
+static bool queues_empty(struct rr_context *ctx)
+{
+    pthread_mutex_lock(&ctx->lock);
+    bool empty = ctx->queued_total == 0;
+    pthread_mutex_unlock(&ctx->lock);
+    return empty;
+}
+
+void rr_conn_begin_close(struct rr_conn *conn, enum rr_disconnect_reason local_reason)
+{
+    if (conn->closing) {
+        return;
+    }
+    conn->closing = true;
+    conn->closing_reason = local_reason;
+    conn->close_deadline_ms = u_time_ms() + 1000;
+}
+
+/* Drive an orderly close. Returns false once the connection is closed. */
+static bool close_step(struct rr_conn *conn, uint64_t now)
+{
+    struct rr_context *ctx = conn->ctx;
+    if (!conn->disconnect_queued && (queues_empty(ctx) || now >= conn->close_deadline_ms)) {
+        pthread_mutex_lock(&ctx->lock);
+        if (now >= conn->close_deadline_ms) {
+            rr_channel_clear_queues_locked(ctx);
+        }
+        struct rr_ctrl_msg m = {.type = RR_CTRL_DISCONNECT, .reason = RR_REASON_DISCONNECT_REQUEST};
+        rr_channel_queue_control_locked(ctx, &m);
+        pthread_mutex_unlock(&ctx->lock);
+        conn->disconnect_queued = true;
+        write_output(conn);
+    }
+    if (conn->disconnect_queued && queues_empty(ctx) && u_buf_len(&conn->out) == 0) {
+        return end_connection(conn, conn->closing_reason, "");
+    }
+    if (now >= conn->close_deadline_ms + RR_CONN_CLOSE_GRACE_MS) {
+        return end_connection(conn, conn->closing_reason, "closed before the peer took all data");
+    }
+    return true;
+}
+
+bool rr_conn_established_step(struct rr_conn *conn, short revents)
+{
+    struct rr_context *ctx = conn->ctx;
+    uint64_t now = u_time_ms();
+
+    /* Read while the application keeps up with the events. */
+    for (int rounds = 0; rounds < 64; rounds++) {
+        pthread_mutex_lock(&ctx->lock);
+        bool paused = ctx->reading_paused;
+        pthread_mutex_unlock(&ctx->lock);
+        if (paused) {
+            break;
+        }
+        ssize_t n = rr_conn_read(conn, RR_CONN_IN_LIMIT);
+        if (n > 0) {
+            conn->last_rx_ms = now;
+        }
+        if (!process_input(conn)) {
+            return false;
+        }
+        if (n <= 0) {
+            break;
+        }
+    }
+    if (conn->eof) {
+        return end_connection(conn, conn->closing ? conn->closing_reason : RR_REASON_CONNECTION_LOST,
+                              conn->closing ? "" : "the connection was closed or reset without a disconnect message");
+    }
+    if (!write_output(conn)) {
+        return end_connection(conn, RR_REASON_CONNECTION_LOST, "write to the peer failed");
+    }
+    if (conn->closing) {
+        return close_step(conn, now);
+    }
+    if (now - conn->last_rx_ms >= ctx->cfg.peer_timeout_ms) {
+        char why[96];
+        snprintf(why, sizeof(why), "nothing received from the peer for %u ms",
+                 (unsigned)ctx->cfg.peer_timeout_ms);
+        return end_connection(conn, RR_REASON_PEER_DISCONNECT_TIMEOUT, why);
+    }
+    if (now - conn->last_ping_ms >= ctx->cfg.keepalive_interval_ms) {
+        struct rr_ctrl_msg m = {.type = RR_CTRL_KEEPALIVE, .timestamp = u_time_us()};
+        conn->last_ping_ms = now;
+        queue_control(conn, &m);
+        if (!write_output(conn)) {
+            return end_connection(conn, RR_REASON_CONNECTION_LOST, "write to the peer failed");
+        }
+    }
+    (void)revents;
+    return true;
+}
+
+uint64_t rr_conn_next_timer(struct rr_conn *conn)
+{
+    struct rr_context *ctx = conn->ctx;
+    if (conn->stage != RR_STAGE_ESTABLISHED) {
+        return conn->deadline_ms;
+    }
+    if (conn->closing) {
+        return conn->close_deadline_ms;
+    }
+    uint64_t a = conn->last_ping_ms + ctx->cfg.keepalive_interval_ms;
+    uint64_t b = conn->last_rx_ms + ctx->cfg.peer_timeout_ms;
+    return a < b ? a : b;
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * validation — system validation of a server's certificate chain (DESIGN §4.3): trust, validity,
+ * usage, name, revocation (CRL files, CRLs fetched from distribution points, OCSP queried from
+ * the responder in the AIA). It may block on the network, so the network thread runs it on a
+ * worker thread and learns the outcome through a request object of kind SYSTEM_VALIDATION.
+ */
+#ifndef RR_VALIDATION_H
+#define RR_VALIDATION_H
+
+#include "openrr/remoting.h"
+#include "request.h"
+
+#include <openssl/x509.h>
+#include <pthread.h>
+
+struct rr_validation_params {
+    char ca_file[512];
+    char crl_file[512];
+    char server_name[256];
+    bool no_system_trust;
+    bool force_revocation_check;
+    bool fetch;      /* fetch CRLs / query OCSP over http */
+    int timeout_s;   /* per fetch */
+};
+
+/* Blocking system validation; any thread. @p detail gets a one-line explanation. */
+void rr_validation_system(const struct rr_validation_params *p,
+                          const struct rr_certificate_chain *chain,
+                          struct rr_certificate_validation_result *out, char *detail,
+                          size_t detail_size);
+
+/* Run rr_validation_system on a new thread that completes @p req (which holds the chain).
+ * The thread holds its own reference to @p req. Returns false if no thread could start. */
+bool rr_validation_start(const struct rr_validation_params *p, struct rr_request *req,
+                         pthread_t *out_thread);
+
+/* ---- revocation.c ---- */
+enum rr_revocation_status {
+    RR_REVOCATION_UNKNOWN = 0,
+    RR_REVOCATION_GOOD = 1,
+    RR_REVOCATION_REVOKED = 2,
+};
+
+/* Fetch the CRLs named by @p cert's http distribution points into @p store. Returns how many
+ * were added. */
+int rr_revocation_fetch_crls(X509 *cert, X509_STORE *store, int timeout_s);
+
+/* Ask @p cert's OCSP responder (AIA, http) about @p cert issued by @p issuer; the response
+ * signature is checked against @p store / @p untrusted. */
+enum rr_revocation_status rr_revocation_ocsp(X509 *cert, X509 *issuer, X509_STORE *store,
+                                             STACK_OF(X509) *untrusted, int timeout_s,
+                                             char *why, size_t why_size);
+
+#endif

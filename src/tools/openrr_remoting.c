@@ -1,0 +1,1283 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * openrr-remoting — the diagnostic tool of libopenrr_remoting.
+ *
+ * Listens or connects, plain or secure, and prints every event of the connection on one
+ * timestamped line; it can echo data, send a test message and measure round trip and
+ * throughput. It checks a deployment (ports, certificates, tokens) and is the peer the
+ * integration tests talk to, which is why stdout is flushed after every line.
+ *
+ * Threads: main() and everything it calls run on the main thread, which polls the event
+ * queue. The four interface callbacks run on the library's network thread; they only read
+ * options fixed before the first listen/connect and complete their request at once.
+ */
+#include <openrr/remoting.h>
+
+#include <openssl/crypto.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+enum tool_exit {
+    TOOL_EXIT_OK = 0,
+    TOOL_EXIT_OTHER = 1,      /* a file, an allocation or a library call failed */
+    TOOL_EXIT_CONNECTION = 2, /* the connection failed or ended abnormally */
+    TOOL_EXIT_USAGE = 64,     /* EX_USAGE of sysexits.h */
+};
+
+#define DEFAULT_TIMEOUT_MS 5000u
+/* The library's handshake deadline when rr_context_config.handshake_timeout_ms is 0. */
+#define HANDSHAKE_TIMEOUT_MS 10000u
+/* rr_context_disconnect() flushes for at most a second; leave room for the close itself. */
+#define DISCONNECT_WAIT_MS 3000
+/* Bulk echo would otherwise print thousands of lines; the statistics still count them. */
+#define MAX_DATA_LINES 32u
+#define MAX_TEXT_SHOWN 80u
+#define REMOTE_CHANNEL_ID 0 /* ids 0–63 belong to remotes */
+#define PLAYER_CHANNEL_ID 64
+#define BENCH_PINGS 1000u
+#define BENCH_PING_SIZE 64u
+#define BENCH_BULK_SIZE (64u * 1024u)
+#define BENCH_BULK_TOTAL (64u * 1024u * 1024u)
+#define BENCH_MARKER "openrr-bench-end"
+
+struct options {
+    bool listen;
+    bool have_address;
+    char host[256]; /* "" = all addresses when listening */
+    uint16_t port;
+    int transport_port; /* -1: handshake port + 1 */
+    bool ephemeral;
+    bool secure;
+    char *token;      /* copied out of argv; wiped at exit */
+    char *passphrase; /* copied out of argv; wiped at exit */
+    const char *realm;
+    const char *store_path;
+    const char *subject_name;
+    bool allow_name_mismatch;
+    bool allow_unverified_chain;
+    const char *ca_file;
+    const char *crl_file;
+    bool force_revocation_check;
+    int role; /* enum rr_role, or -1 until resolved */
+    bool echo;
+    const char *send_text;
+    bool once;
+    uint32_t timeout_ms;
+    bool bench;
+};
+
+struct tool {
+    struct options opt;
+    struct rr_context *ctx;
+    uint8_t *store; /* certificate store bytes, wiped at exit */
+    size_t store_size;
+
+    struct rr_certificate_provider cert_provider;
+    struct rr_authentication_receiver auth_receiver;
+    struct rr_authentication_provider auth_provider;
+    struct rr_certificate_validator validator;
+
+    /* State of the current listen/connect; main thread only. */
+    bool listening;
+    uint16_t bound_port;
+    uint16_t bound_transport_port;
+    bool connected; /* reached Connected (stays true after the end) */
+    bool ended;     /* the Disconnected event arrived */
+    enum rr_disconnect_reason end_reason;
+    char end_detail[192];
+    struct rr_data_channel *channel; /* the one we created */
+    unsigned data_lines;
+    bool quiet_data;
+    bool stopping; /* we asked for the disconnect; a signal no longer interrupts */
+    bool interrupted;
+    bool failed; /* something other than the connection went wrong */
+};
+
+/* The interfaces are members of struct tool; get the tool back from one of them. */
+#define TOOL_FROM(ptr, member)                                                                     \
+    ((struct tool *)(void *)((char *)(ptr)-offsetof(struct tool, member)))
+
+static int64_t g_start_us;
+static volatile sig_atomic_t g_stop;
+
+/* ---- output ---------------------------------------------------------------------------- */
+
+static int64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* One timestamped line on stdout. Callbacks print from the network thread, so the line is
+ * written under the stream lock and flushed: readers behind a pipe see it at once. */
+static void __attribute__((format(printf, 1, 2))) say(const char *fmt, ...)
+{
+    va_list ap;
+    double secs = (double)(now_us() - g_start_us) / 1e6;
+    flockfile(stdout);
+    printf("[%7.3f] ", secs);
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    putchar('\n');
+    fflush(stdout);
+    funlockfile(stdout);
+}
+
+/* An error line on stderr, untimestamped so that scripts can match it. */
+static void __attribute__((format(printf, 1, 2))) complain(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("error: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    fflush(stderr);
+}
+
+static bool is_text(const void *data, size_t size)
+{
+    const uint8_t *p = data;
+    if (p == NULL || size == 0 || size > MAX_TEXT_SHOWN) {
+        return false;
+    }
+    for (size_t i = 0; i < size; i++) {
+        if (p[i] < 0x20 || p[i] > 0x7e) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static const char *role_name(enum rr_role role)
+{
+    return role == RR_ROLE_PLAYER ? "player" : "remote";
+}
+
+/* "AuthenticationFailed (6) — detail", the form used on every failure line. */
+static const char *describe_reason(enum rr_disconnect_reason reason, const char *detail, char *buf,
+                                   size_t size)
+{
+    if (detail != NULL && detail[0] != '\0') {
+        snprintf(buf, size, "%s (%d) — %s", rr_disconnect_reason_str(reason), (int)reason, detail);
+    } else {
+        snprintf(buf, size, "%s (%d)", rr_disconnect_reason_str(reason), (int)reason);
+    }
+    return buf;
+}
+
+static void print_connection_info(struct tool *t, bool established)
+{
+    struct rr_connection_info info;
+    char buf[256];
+    if (rr_context_connection_info(t->ctx, &info) != RR_OK) {
+        return;
+    }
+    /* After a failed connect only the chain verdict is news. */
+    if (!established && !info.has_validation) {
+        return;
+    }
+    if (established) {
+        say("connected: %s %s, peer role %s, codec %s, transport %s",
+            info.secure ? info.tls_version : "plain text",
+            info.secure ? info.tls_cipher : "(no TLS)", role_name(info.peer_role), info.codec,
+            info.transport);
+        say("peer %s, transport port %u, connection id %s, handshake %.1f ms%s", info.peer_address,
+            info.transport_port, info.connection_id, (double)info.handshake_us / 1000.0,
+            info.token_from_cache ? ", token from cache" : "");
+    }
+    if (info.peer_certificate_sha256[0] != '\0') {
+        say("server certificate sha256: %s", info.peer_certificate_sha256);
+    }
+    if (info.local_certificate_sha256[0] != '\0') {
+        say("our certificate sha256: %s", info.local_certificate_sha256);
+    }
+    if (info.has_validation) {
+        say("system validation: %s",
+            rr_certificate_validation_result_format(&info.system_validation, buf, sizeof buf));
+        say("final validation: %s",
+            rr_certificate_validation_result_format(&info.final_validation, buf, sizeof buf));
+    }
+}
+
+static void print_stats(struct tool *t)
+{
+    struct rr_connection_stats s;
+    enum rr_result r = rr_context_stats(t->ctx, &s);
+    if (r != RR_OK) {
+        say("statistics unavailable: %s", rr_result_str(r));
+        return;
+    }
+    say("statistics: sent %" PRIu64 " bytes in %" PRIu64 " records (%" PRIu64
+        " messages), received %" PRIu64 " bytes in %" PRIu64 " records (%" PRIu64
+        " messages), dropped %" PRIu64 ", rtt %" PRIu32 " µs",
+        s.bytes_sent, s.records_sent, s.messages_sent, s.bytes_received, s.records_received,
+        s.messages_received, s.messages_dropped, s.rtt_us);
+}
+
+/* ---- the four interfaces (network thread) ---------------------------------------------- */
+
+static void provide_certificate(struct rr_certificate_provider *self,
+                                struct rr_certificate_request *req)
+{
+    struct tool *t = TOOL_FROM(self, cert_provider);
+    say("certificate requested; presenting %s", t->opt.store_path);
+    rr_certificate_request_complete(req, t->store, t->store_size, t->opt.subject_name,
+                                    t->opt.passphrase != NULL ? t->opt.passphrase : "");
+}
+
+static const char *provide_realm(struct rr_authentication_receiver *self)
+{
+    return TOOL_FROM(self, auth_receiver)->opt.realm;
+}
+
+static void check_token(struct rr_authentication_receiver *self, const char *token,
+                        struct rr_token_validation *req)
+{
+    struct tool *t = TOOL_FROM(self, auth_receiver);
+    size_t expected = strlen(t->opt.token);
+    /* The length is no secret, but the bytes are: a constant-time compare gives an attacker
+     * no timing signal about how much of a guess was right. */
+    bool valid = token != NULL && strnlen(token, RR_MAX_TOKEN_SIZE + 1) == expected &&
+                 CRYPTO_memcmp(token, t->opt.token, expected) == 0;
+    say("client token %s", valid ? "accepted" : "rejected");
+    rr_token_validation_complete(req, valid);
+}
+
+static void provide_token(struct rr_authentication_provider *self, const char *realm,
+                          struct rr_token_request *req)
+{
+    struct tool *t = TOOL_FROM(self, auth_provider);
+    bool printable = realm != NULL && is_text(realm, strlen(realm));
+    say("token requested for realm \"%s\"", printable ? realm : "(unprintable)");
+    rr_token_request_complete(req, t->opt.token);
+}
+
+/* Only installed with an -allow… flag: relaxes exactly the checks the user waived and keeps
+ * every other verdict of the system validation. */
+static void validate_chain(struct rr_certificate_validator *self,
+                           const struct rr_certificate_chain *chain, const char *server_name,
+                           bool force_revocation_check,
+                           const struct rr_certificate_validation_result *system_result,
+                           struct rr_certificate_validation *req)
+{
+    struct tool *t = TOOL_FROM(self, validator);
+    struct rr_certificate_validation_result result = {.invalid_cert_or_chain = true};
+    if (system_result != NULL) {
+        result = *system_result;
+    }
+    if (t->opt.allow_unverified_chain && !result.trusted_root) {
+        result.trusted_root = true;
+        say("warning: accepting an unverified certificate chain "
+            "(-allowunverifiedcertificatechain)");
+    }
+    if (t->opt.allow_name_mismatch && result.name_validation_result == RR_NAME_MISMATCH) {
+        result.name_validation_result = RR_NAME_NOT_CHECKED;
+        say("warning: accepting a certificate for another name (-allowcertificatenamemismatch)");
+    }
+    say("validated %zu certificate(s) for \"%s\"%s", chain != NULL ? chain->count : 0,
+        server_name != NULL ? server_name : "",
+        force_revocation_check ? ", revocation forced" : "");
+    rr_certificate_validation_complete(req, &result);
+}
+
+static void init_interfaces(struct tool *t)
+{
+    t->cert_provider.get_certificate = provide_certificate;
+    t->auth_receiver.get_realm = provide_realm;
+    t->auth_receiver.validate_token = check_token;
+    t->auth_provider.get_token = provide_token;
+    t->validator.perform_system_validation = true;
+    t->validator.validate_certificate = validate_chain;
+}
+
+/* ---- events (main thread) ---------------------------------------------------------------- */
+
+/* Guaranteed delivery may not drop a message, so wait out a full queue: the network thread
+ * keeps draining it while we sleep. */
+static enum rr_result send_patiently(struct rr_data_channel *ch, const void *data, size_t size,
+                                     uint32_t timeout_ms)
+{
+    static const uint8_t empty[1];
+    int64_t until = now_us() + (int64_t)timeout_ms * 1000;
+    const struct timespec pause = {.tv_nsec = 1000000};
+    for (;;) {
+        enum rr_result r = rr_data_channel_send(ch, data != NULL ? data : empty, size, true);
+        if (r != RR_ERROR_QUEUE_FULL || now_us() >= until) {
+            return r;
+        }
+        nanosleep(&pause, NULL);
+    }
+}
+
+static void on_listening(struct tool *t, const struct rr_event *ev)
+{
+    t->listening = true;
+    t->bound_port = ev->port;
+    t->bound_transport_port = ev->transport_port;
+    say("listening on port %u (transport %u)", ev->port, ev->transport_port);
+}
+
+static void on_connected(struct tool *t)
+{
+    t->connected = true;
+    t->data_lines = 0;
+    say("state: Connected");
+    print_connection_info(t, true);
+}
+
+static void on_disconnected(struct tool *t, const struct rr_event *ev)
+{
+    char why[256];
+    t->ended = true;
+    t->end_reason = ev->reason;
+    snprintf(t->end_detail, sizeof t->end_detail, "%.*s", (int)sizeof ev->detail - 1, ev->detail);
+    say("state: Disconnected");
+    say("disconnected: %s", describe_reason(ev->reason, t->end_detail, why, sizeof why));
+    if (t->connected) {
+        print_stats(t);
+    } else if (t->opt.secure && !t->opt.listen) {
+        print_connection_info(t, false); /* shows why a chain was rejected */
+    }
+}
+
+static void on_data(struct tool *t, const struct rr_event *ev)
+{
+    if (t->opt.echo && ev->channel != NULL) {
+        enum rr_result r = send_patiently(ev->channel, ev->data, ev->size, t->opt.timeout_ms);
+        if (r != RR_OK) {
+            say("echo on channel %u failed: %s", ev->channel_id, rr_result_str(r));
+        }
+    }
+    if (t->quiet_data || ++t->data_lines > MAX_DATA_LINES + 1) {
+        return;
+    }
+    if (t->data_lines > MAX_DATA_LINES) {
+        say("more data arrives; it is counted in the statistics, not printed");
+    } else if (is_text(ev->data, ev->size)) {
+        say("data received on channel %u (packet %" PRIu64 "): %zu bytes \"%.*s\"", ev->channel_id,
+            ev->packet_id, ev->size, (int)ev->size, (const char *)ev->data);
+    } else {
+        say("data received on channel %u (packet %" PRIu64 "): %zu bytes", ev->channel_id,
+            ev->packet_id, ev->size);
+    }
+}
+
+static void on_channel_closed(struct tool *t, const struct rr_event *ev)
+{
+    struct rr_data_channel *ch = ev->channel;
+    say("data channel %u closed (%s)", ev->channel_id,
+        ev->close_reason == RR_CHANNEL_CLOSED_ERROR ? "error" : "protocol");
+    if (ch == t->channel) {
+        t->channel = NULL;
+    }
+    /* The context keeps closed channels until they are destroyed; a listener serving many
+     * connections would otherwise collect them. */
+    rr_data_channel_destroy(&ch);
+}
+
+static void handle_event(struct tool *t, const struct rr_event *ev)
+{
+    char why[256];
+    switch (ev->type) {
+    case RR_EVENT_LISTENING:
+        on_listening(t, ev);
+        break;
+    case RR_EVENT_CONNECTED:
+        on_connected(t);
+        break;
+    case RR_EVENT_DISCONNECTED:
+        on_disconnected(t, ev);
+        break;
+    case RR_EVENT_ATTEMPT_FAILED:
+        say("attempt failed: %s", describe_reason(ev->reason, ev->detail, why, sizeof why));
+        break;
+    case RR_EVENT_DATA_CHANNEL_CREATED:
+        say("data channel %u created by the peer", ev->channel_id);
+        break;
+    case RR_EVENT_DATA_CHANNEL_OPENED:
+        say("data channel %u opened", ev->channel_id);
+        break;
+    case RR_EVENT_DATA_RECEIVED:
+        on_data(t, ev);
+        break;
+    case RR_EVENT_DATA_CHANNEL_CLOSED:
+        on_channel_closed(t, ev);
+        break;
+    default:
+        say("event %s", rr_event_type_str(ev->type));
+        break;
+    }
+}
+
+enum step {
+    STEP_EVENT,   /* *ev holds an event; the caller releases it */
+    STEP_TIMEOUT, /* the deadline passed */
+    STEP_ENDED,   /* the Disconnected event was handled */
+    STEP_CLOSED,  /* the awaited channel closed */
+    STEP_SIGNAL,  /* SIGINT or SIGTERM */
+};
+
+/* Take the next event before @p deadline_us and handle it (print, track, echo). */
+static enum step next_event(struct tool *t, struct rr_event *ev, int64_t deadline_us)
+{
+    for (;;) {
+        if (g_stop && !t->stopping) {
+            t->interrupted = true;
+            return STEP_SIGNAL;
+        }
+        int64_t left_us = deadline_us - now_us();
+        if (left_us <= 0) {
+            return STEP_TIMEOUT;
+        }
+        int wait_ms = left_us >= 100000 ? 100 : (int)((left_us + 999) / 1000);
+        memset(ev, 0, sizeof *ev);
+        enum rr_result r = rr_context_poll_event(t->ctx, ev, wait_ms);
+        if (r == RR_ERROR_NO_EVENT) {
+            continue;
+        }
+        if (r != RR_OK) {
+            complain("rr_context_poll_event failed: %s", rr_result_str(r));
+            t->failed = true;
+            t->ended = true;
+            return STEP_ENDED;
+        }
+        handle_event(t, ev);
+        if (ev->type == RR_EVENT_DISCONNECTED) {
+            rr_event_release(ev);
+            return STEP_ENDED;
+        }
+        return STEP_EVENT;
+    }
+}
+
+/* Wait for an event of @p type (on channel @p channel_id unless it is negative), handling and
+ * dropping the others on the way. */
+static enum step wait_for(struct tool *t, enum rr_event_type type, int channel_id,
+                          int64_t deadline_us, struct rr_event *ev)
+{
+    for (;;) {
+        enum step s = next_event(t, ev, deadline_us);
+        if (s != STEP_EVENT) {
+            return s;
+        }
+        bool on_channel = channel_id < 0 || ev->channel_id == channel_id;
+        if (ev->type == type && on_channel) {
+            return STEP_EVENT;
+        }
+        bool closed = channel_id >= 0 && on_channel && ev->type == RR_EVENT_DATA_CHANNEL_CLOSED;
+        rr_event_release(ev);
+        if (closed) {
+            return STEP_CLOSED;
+        }
+    }
+}
+
+/* Close the connection (or the listening) ourselves and wait for the end, whose reason
+ * decides the exit status. */
+static void finish_connection(struct tool *t)
+{
+    struct rr_event ev;
+    t->stopping = true;
+    enum rr_result r = rr_context_disconnect(t->ctx);
+    if (r != RR_OK) {
+        say("disconnect failed: %s", rr_result_str(r));
+    }
+    int64_t deadline = now_us() + (int64_t)DISCONNECT_WAIT_MS * 1000;
+    while (!t->ended && next_event(t, &ev, deadline) == STEP_EVENT) {
+        rr_event_release(&ev);
+    }
+}
+
+/* ---- client ------------------------------------------------------------------------------ */
+
+static int64_t step_deadline(const struct tool *t, int64_t overall_us)
+{
+    int64_t step = now_us() + (int64_t)t->opt.timeout_ms * 1000;
+    return step < overall_us ? step : overall_us;
+}
+
+static bool open_channel(struct tool *t, int64_t overall_us)
+{
+    struct rr_event ev;
+    uint8_t id = t->opt.role == RR_ROLE_REMOTE ? REMOTE_CHANNEL_ID : PLAYER_CHANNEL_ID;
+    if (t->channel != NULL) {
+        return true;
+    }
+    enum rr_result r = rr_data_channel_create(t->ctx, id, RR_PRIORITY_HIGH, &t->channel);
+    if (r != RR_OK) {
+        complain("cannot create data channel %u: %s", id, rr_result_str(r));
+        t->failed = true;
+        return false;
+    }
+    enum step s = wait_for(t, RR_EVENT_DATA_CHANNEL_OPENED, id, step_deadline(t, overall_us), &ev);
+    if (s == STEP_EVENT) {
+        rr_event_release(&ev);
+        return true;
+    }
+    if (s == STEP_TIMEOUT || s == STEP_CLOSED) {
+        complain("data channel %u did not open within %" PRIu32 " ms", id, t->opt.timeout_ms);
+        t->failed = true;
+    }
+    return false;
+}
+
+static void send_text(struct tool *t, int64_t overall_us)
+{
+    const char *text = t->opt.send_text;
+    size_t len = strlen(text);
+    if (!open_channel(t, overall_us)) {
+        return;
+    }
+    uint8_t id = rr_data_channel_id(t->channel);
+    enum rr_result r = send_patiently(t->channel, text, len, t->opt.timeout_ms);
+    if (r != RR_OK) {
+        complain("cannot send on data channel %u: %s", id, rr_result_str(r));
+        t->failed = true;
+        return;
+    }
+    say("sent %zu bytes on channel %u", len, id);
+    int64_t until = step_deadline(t, overall_us);
+    for (;;) {
+        struct rr_event ev;
+        enum step s = wait_for(t, RR_EVENT_DATA_RECEIVED, id, until, &ev);
+        if (s == STEP_TIMEOUT) {
+            say("no echo within %" PRIu32 " ms", t->opt.timeout_ms); /* the peer may not echo */
+        }
+        if (s != STEP_EVENT) {
+            return;
+        }
+        bool match = ev.size == len && (len == 0 || memcmp(ev.data, text, len) == 0);
+        rr_event_release(&ev);
+        if (match) {
+            say("echo: %s", text);
+            return;
+        }
+    }
+}
+
+/* Queue a guaranteed message. While the queue is full keep taking events, so that the echoes
+ * the peer sends back are drained and it never waits on us. */
+static bool bench_send(struct tool *t, const void *data, size_t size)
+{
+    int64_t until = now_us() + (int64_t)t->opt.timeout_ms * 1000;
+    for (;;) {
+        struct rr_event ev;
+        if (t->channel == NULL) {
+            return false;
+        }
+        enum rr_result r = rr_data_channel_send(t->channel, data, size, true);
+        if (r == RR_OK) {
+            return true;
+        }
+        if (r != RR_ERROR_QUEUE_FULL) {
+            complain("bench: send failed: %s", rr_result_str(r));
+            t->failed = true;
+            return false;
+        }
+        enum step s = next_event(t, &ev, now_us() + 1000);
+        if (s == STEP_EVENT) {
+            rr_event_release(&ev);
+            until = now_us() + (int64_t)t->opt.timeout_ms * 1000;
+        } else if (s != STEP_TIMEOUT) {
+            return false;
+        } else if (now_us() >= until) {
+            complain("bench: the send queue stayed full for %" PRIu32 " ms", t->opt.timeout_ms);
+            t->failed = true;
+            return false;
+        }
+    }
+}
+
+/* Wait for the echo of exactly @p data; other messages on the channel count as progress. */
+static bool bench_wait_echo(struct tool *t, const void *data, size_t size)
+{
+    if (t->channel == NULL) {
+        return false;
+    }
+    int id = rr_data_channel_id(t->channel);
+    int64_t until = now_us() + (int64_t)t->opt.timeout_ms * 1000;
+    for (;;) {
+        struct rr_event ev;
+        enum step s = wait_for(t, RR_EVENT_DATA_RECEIVED, id, until, &ev);
+        if (s == STEP_TIMEOUT) {
+            complain("bench: no echo within %" PRIu32 " ms (the peer must run with -echo)",
+                     t->opt.timeout_ms);
+            t->failed = true;
+        }
+        if (s != STEP_EVENT) {
+            return false;
+        }
+        bool match = ev.size == size && memcmp(ev.data, data, size) == 0;
+        rr_event_release(&ev);
+        if (match) {
+            return true;
+        }
+        until = now_us() + (int64_t)t->opt.timeout_ms * 1000;
+    }
+}
+
+static int compare_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+static bool bench_round_trips(struct tool *t)
+{
+    uint32_t rtt_us[BENCH_PINGS];
+    uint8_t msg[BENCH_PING_SIZE] = {0};
+    for (unsigned i = 0; i < BENCH_PINGS; i++) {
+        snprintf((char *)msg, sizeof msg, "openrr-bench-ping %u", i);
+        int64_t sent_us = now_us();
+        if (!bench_send(t, msg, sizeof msg) || !bench_wait_echo(t, msg, sizeof msg)) {
+            return false;
+        }
+        rtt_us[i] = (uint32_t)(now_us() - sent_us);
+    }
+    qsort(rtt_us, BENCH_PINGS, sizeof rtt_us[0], compare_u32);
+    /* Nearest-rank percentiles: the median of an even count averages the middle two. */
+    uint32_t median = (rtt_us[BENCH_PINGS / 2 - 1] + rtt_us[BENCH_PINGS / 2]) / 2;
+    uint32_t p99 = rtt_us[(BENCH_PINGS * 99 + 99) / 100 - 1];
+    say("bench: round trip of %u-byte messages (%u samples): median %" PRIu32 " µs, p99 %" PRIu32
+        " µs",
+        BENCH_PING_SIZE, BENCH_PINGS, median, p99);
+    return true;
+}
+
+static bool bench_throughput(struct tool *t)
+{
+    uint8_t *block = malloc(BENCH_BULK_SIZE);
+    if (block == NULL) {
+        complain("bench: out of memory");
+        t->failed = true;
+        return false;
+    }
+    for (size_t i = 0; i < BENCH_BULK_SIZE; i++) {
+        block[i] = (uint8_t)(i * 31u + 7u);
+    }
+    int64_t start_us = now_us();
+    bool ok = true;
+    for (size_t sent = 0; ok && sent < BENCH_BULK_TOTAL; sent += BENCH_BULK_SIZE) {
+        ok = bench_send(t, block, BENCH_BULK_SIZE);
+    }
+    free(block);
+    /* Messages on a channel stay in order, so the marker's echo comes after all the data. */
+    ok = ok && bench_send(t, BENCH_MARKER, strlen(BENCH_MARKER)) &&
+         bench_wait_echo(t, BENCH_MARKER, strlen(BENCH_MARKER));
+    if (ok) {
+        double secs = (double)(now_us() - start_us) / 1e6;
+        say("bench: %u MiB in %u KiB messages echoed in %.3f s: %.1f MB/s each way",
+            BENCH_BULK_TOTAL >> 20, BENCH_BULK_SIZE >> 10, secs,
+            (double)BENCH_BULK_TOTAL / 1e6 / secs);
+    }
+    return ok;
+}
+
+static void run_bench(struct tool *t)
+{
+    if (!open_channel(t, INT64_MAX)) {
+        return;
+    }
+    t->quiet_data = true;
+    if (bench_round_trips(t)) {
+        bench_throughput(t);
+    }
+    t->quiet_data = false;
+}
+
+static enum rr_result start_connect(struct tool *t)
+{
+    struct rr_certificate_validator *validator = NULL;
+    if (!t->opt.secure) {
+        return rr_context_connect(t->ctx, t->opt.host, t->opt.port);
+    }
+    /* Without an -allow… flag the library's system validation alone decides. */
+    if (t->opt.allow_name_mismatch || t->opt.allow_unverified_chain) {
+        validator = &t->validator;
+    }
+    return rr_context_connect_secure(t->ctx, t->opt.host, t->opt.port, &t->auth_provider,
+                                     validator);
+}
+
+static int client_exit_code(struct tool *t, bool timed_out)
+{
+    uint32_t bound_ms = HANDSHAKE_TIMEOUT_MS + t->opt.timeout_ms;
+    if (timed_out) {
+        complain("no connection outcome within %" PRIu32 " ms (is the peer reachable?)", bound_ms);
+        return TOOL_EXIT_CONNECTION;
+    }
+    if (!t->ended) {
+        complain("the connection did not close within %d ms", DISCONNECT_WAIT_MS);
+        return TOOL_EXIT_CONNECTION;
+    }
+    if (!t->connected || t->end_reason != RR_REASON_DISCONNECT_REQUEST || t->interrupted) {
+        complain("%s: %s", t->interrupted ? "Interrupted" : rr_disconnect_reason_str(t->end_reason),
+                 t->end_detail[0] != '\0' ? t->end_detail : "(no detail)");
+        return t->interrupted ? TOOL_EXIT_OTHER : TOOL_EXIT_CONNECTION;
+    }
+    return t->failed ? TOOL_EXIT_OTHER : TOOL_EXIT_OK;
+}
+
+static int run_client(struct tool *t)
+{
+    struct rr_event ev;
+    bool timed_out = false;
+    enum rr_result r = start_connect(t);
+    if (r != RR_OK) {
+        complain("cannot connect to %s port %u: %s", t->opt.host, t->opt.port, rr_result_str(r));
+        return TOOL_EXIT_OTHER;
+    }
+    say("state: Connecting");
+    /* The bench measures; the bound is meant for a hung handshake, not a slow link. */
+    int64_t overall_us = now_us() + ((int64_t)HANDSHAKE_TIMEOUT_MS + t->opt.timeout_ms) * 1000;
+    enum step s = wait_for(t, RR_EVENT_CONNECTED, -1, overall_us, &ev);
+    if (s == STEP_EVENT) {
+        rr_event_release(&ev);
+        if (t->opt.send_text != NULL) {
+            send_text(t, t->opt.bench ? INT64_MAX : overall_us);
+        }
+        if (t->opt.bench && !t->ended && !t->interrupted) {
+            run_bench(t);
+        }
+    }
+    timed_out = s == STEP_TIMEOUT;
+    if (!t->ended) {
+        finish_connection(t);
+    }
+    return client_exit_code(t, timed_out);
+}
+
+/* ---- listener ---------------------------------------------------------------------------- */
+
+static enum rr_result start_listen(struct tool *t, uint16_t port, uint16_t transport_port)
+{
+    const char *host = t->opt.host[0] != '\0' ? t->opt.host : NULL;
+    t->listening = false;
+    t->connected = false;
+    t->ended = false;
+    if (!t->opt.secure) {
+        return rr_context_listen(t->ctx, host, port, transport_port);
+    }
+    return rr_context_listen_secure(t->ctx, host, port, transport_port, &t->cert_provider,
+                                    &t->auth_receiver);
+}
+
+/* Serve until the connection (or the listening) ends or a signal asks us to stop. */
+static enum step serve_one(struct tool *t)
+{
+    for (;;) {
+        struct rr_event ev;
+        enum step s = next_event(t, &ev, INT64_MAX);
+        if (s == STEP_EVENT) {
+            rr_event_release(&ev);
+        } else if (s == STEP_SIGNAL) {
+            finish_connection(t);
+            return s;
+        } else if (s == STEP_ENDED) {
+            return s;
+        }
+    }
+}
+
+static int run_listener(struct tool *t)
+{
+    uint16_t port = t->opt.ephemeral ? 0 : t->opt.port;
+    uint16_t transport = 0;
+    bool reusing = false;
+    if (t->opt.transport_port >= 0) {
+        transport = (uint16_t)t->opt.transport_port;
+    } else if (!t->opt.ephemeral && port != 0 && port != UINT16_MAX) {
+        transport = (uint16_t)(port + 1);
+    }
+    for (;;) {
+        enum rr_result r = start_listen(t, port, transport);
+        if (r != RR_OK) {
+            complain("cannot listen: %s", rr_result_str(r));
+            return TOOL_EXIT_OTHER;
+        }
+        say("state: Connecting");
+        if (serve_one(t) == STEP_SIGNAL) {
+            return t->failed ? TOOL_EXIT_OTHER : TOOL_EXIT_OK;
+        }
+        bool busy = t->end_reason == RR_REASON_HANDSHAKE_PORT_BUSY ||
+                    t->end_reason == RR_REASON_TRANSPORT_PORT_BUSY;
+        if (!t->listening && reusing && busy) {
+            /* An ephemeral port we kept for the next client was taken meanwhile. */
+            say("the previous ports are taken; listening on new ones");
+            port = t->opt.ephemeral ? 0 : t->opt.port;
+            transport = t->opt.transport_port >= 0 ? (uint16_t)t->opt.transport_port : 0;
+            reusing = false;
+            continue;
+        }
+        if (!t->listening || t->opt.once) {
+            bool clean = t->connected && (t->end_reason == RR_REASON_DISCONNECT_REQUEST ||
+                                          t->end_reason == RR_REASON_PEER_DISCONNECT_REQUEST);
+            if (clean && t->listening) {
+                return t->failed ? TOOL_EXIT_OTHER : TOOL_EXIT_OK;
+            }
+            complain("%s: %s", rr_disconnect_reason_str(t->end_reason),
+                     t->end_detail[0] != '\0' ? t->end_detail : "(no detail)");
+            return TOOL_EXIT_CONNECTION;
+        }
+        /* Keep ephemeral ports stable so that a client can come back to the same address. */
+        if (port == 0 || transport == 0) {
+            reusing = true;
+            port = port == 0 ? t->bound_port : port;
+            transport = transport == 0 ? t->bound_transport_port : transport;
+        }
+    }
+}
+
+/* ---- command line ------------------------------------------------------------------------ */
+
+/* How a flag's value is stored; the simple kinds write the options field at `offset`. */
+enum flag_kind {
+    KIND_SWITCH, /* bool = true */
+    KIND_STRING, /* const char * = the argument */
+    KIND_SECRET, /* char * = a copy of the argument, which is blanked */
+    KIND_LISTEN, /* bool = true; the next argument may be the address */
+    KIND_PORT,   /* int = 0..65535 */
+    KIND_MS,     /* uint32_t = 1..86400000 */
+    KIND_ROLE,   /* int = enum rr_role */
+    KIND_HELP,
+};
+
+struct flag {
+    const char *name;
+    enum flag_kind kind;
+    size_t offset;
+};
+
+#define OPT(field) offsetof(struct options, field)
+
+static const struct flag k_flags[] = {
+    {"listen", KIND_LISTEN, OPT(listen)},
+    {"transportport", KIND_PORT, OPT(transport_port)},
+    {"ephemeralport", KIND_SWITCH, OPT(ephemeral)},
+    {"secureconnection", KIND_SWITCH, OPT(secure)},
+    {"authenticationtoken", KIND_SECRET, OPT(token)},
+    {"authenticationrealm", KIND_STRING, OPT(realm)},
+    {"certificatestore", KIND_STRING, OPT(store_path)},
+    {"keypassphrase", KIND_SECRET, OPT(passphrase)},
+    {"subjectname", KIND_STRING, OPT(subject_name)},
+    {"allowcertificatenamemismatch", KIND_SWITCH, OPT(allow_name_mismatch)},
+    {"allowunverifiedcertificatechain", KIND_SWITCH, OPT(allow_unverified_chain)},
+    {"cafile", KIND_STRING, OPT(ca_file)},
+    {"crlfile", KIND_STRING, OPT(crl_file)},
+    {"forcerevocationcheck", KIND_SWITCH, OPT(force_revocation_check)},
+    {"role", KIND_ROLE, OPT(role)},
+    {"echo", KIND_SWITCH, OPT(echo)},
+    {"send", KIND_STRING, OPT(send_text)},
+    {"once", KIND_SWITCH, OPT(once)},
+    {"timeout", KIND_MS, OPT(timeout_ms)},
+    {"bench", KIND_SWITCH, OPT(bench)},
+    {"h", KIND_HELP, 0},
+    {"help", KIND_HELP, 0},
+};
+
+static const char k_usage[] =
+    "Usage: openrr-remoting [-listen [host[:port]]] [host[:port]] [options]\n"
+    "\n"
+    "Listens for or connects to an OpenRR remoting peer and prints every event on one line,\n"
+    "prefixed with the seconds since start (the first 32 data messages of a connection\n"
+    "only; the statistics count all). Flags take '-' or '--' and ignore case.\n"
+    "\n"
+    "Connection:\n"
+    "  host[:port]                 peer to connect to, or with -listen the local address;\n"
+    "                              port 8265 when omitted; IPv6 in brackets: [::1]:8265\n"
+    "  -listen [host[:port]]       listen (default: all addresses, port 8265) and serve one\n"
+    "                              client after another until SIGINT/SIGTERM\n"
+    "  -transportport N            listener: transport port (default: handshake port + 1)\n"
+    "  -ephemeralport              listener: any free handshake and transport port (printed)\n"
+    "  -role player|remote         application role (default: player when listening, remote\n"
+    "                              when connecting)\n"
+    "  -once                       listener: exit when the first connection ends\n"
+    "  -timeout MS                 wait this long for a channel, an echo or a bench reply\n"
+    "                              (default 5000); a client gives up without an outcome\n"
+    "                              after 10000 + MS\n"
+    "\n"
+    "Security (TLS 1.3 and a token):\n"
+    "  -secureconnection           encrypt and authenticate the connection\n"
+    "  -authenticationtoken T      token a client sends and a listener accepts (required);\n"
+    "                              other local users may see it in ps until the tool starts\n"
+    "  -authenticationrealm R      listener: realm of the challenge (default \"OpenRR "
+    "Remoting\")\n"
+    "  -certificatestore F         listener: PKCS#12 (.pfx) or PEM file with certificate and "
+    "key\n"
+    "  -keypassphrase P            listener: password of the store (default: none)\n"
+    "  -subjectname S              listener: certificate to use (friendly name or subject CN)\n"
+    "  -cafile F                   client: extra trusted roots (PEM), e.g. a self-signed cert\n"
+    "  -crlfile F                  client: certificate revocation lists (PEM)\n"
+    "  -forcerevocationcheck       client: reject a chain whose revocation status is unknown\n"
+    "  -allowcertificatenamemismatch     client: accept a certificate for another name\n"
+    "  -allowunverifiedcertificatechain  client: accept a chain without a trusted root\n"
+    "                              (both for tests only: they let an impostor in)\n"
+    "\n"
+    "Data:\n"
+    "  -echo                       send every received message back on its channel\n"
+    "  -send TEXT                  client: send TEXT on a data channel, wait for its echo\n"
+    "  -bench                      client: measure round trip (1000 x 64 bytes) and throughput\n"
+    "                              (64 MiB) against a peer that runs -echo\n"
+    "  -h, --help                  show this text\n"
+    "\n"
+    "Exit status: 0 success, 1 other error (file, memory, library call), 2 the connection\n"
+    "failed or ended abnormally (reason on stderr), 64 bad usage.\n"
+    "\n"
+    "Examples:\n"
+    "  openrr-remoting -secureconnection -listen 0.0.0.0:8265 -certificatestore server.pfx \\\n"
+    "      -keypassphrase pw -authenticationtoken s3cret -echo\n"
+    "  openrr-remoting -secureconnection -authenticationtoken s3cret -cafile server.pem \\\n"
+    "      -send hello render.example.org:8265\n";
+
+static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("openrr-remoting: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs("\nTry 'openrr-remoting --help' for the list of flags.\n", stderr);
+    return TOOL_EXIT_USAGE;
+}
+
+static bool parse_number(const char *s, long min, long max, long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (s[0] == '\0' || *end != '\0' || errno != 0 || v < min || v > max) {
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+/* host, host:port, [v6], [v6]:port, or a bare IPv6 literal (more than one colon, no port). */
+static bool parse_address(const char *s, struct options *o)
+{
+    const char *host = s;
+    const char *port = NULL;
+    size_t host_len = strlen(s);
+    long value = RR_DEFAULT_HANDSHAKE_PORT;
+    if (s[0] == '[') {
+        const char *close = strchr(s, ']');
+        if (close == NULL || (close[1] != '\0' && close[1] != ':')) {
+            return false;
+        }
+        host = s + 1;
+        host_len = (size_t)(close - host);
+        port = close[1] == ':' ? close + 2 : NULL;
+    } else {
+        const char *colon = strchr(s, ':');
+        if (colon != NULL && strchr(colon + 1, ':') == NULL) {
+            host_len = (size_t)(colon - s);
+            port = colon + 1;
+        }
+    }
+    if (host_len >= sizeof o->host || (port != NULL && !parse_number(port, 0, 65535, &value))) {
+        return false;
+    }
+    memcpy(o->host, host, host_len);
+    o->host[host_len] = '\0';
+    o->port = (uint16_t)value;
+    o->have_address = true;
+    return true;
+}
+
+/* Keep a copy and blank argv's, so the secret does not linger in /proc/<pid>/cmdline. */
+static bool take_secret(char **slot, char *arg)
+{
+    if (*slot != NULL) {
+        OPENSSL_cleanse(*slot, strlen(*slot));
+        free(*slot);
+    }
+    *slot = strdup(arg);
+    OPENSSL_cleanse(arg, strlen(arg));
+    return *slot != NULL;
+}
+
+static const struct flag *find_flag(const char *arg)
+{
+    const char *name = arg + (arg[1] == '-' ? 2 : 1);
+    for (size_t i = 0; i < sizeof k_flags / sizeof k_flags[0]; i++) {
+        if (strcasecmp(name, k_flags[i].name) == 0) {
+            return &k_flags[i];
+        }
+    }
+    return NULL;
+}
+
+enum parse_result { PARSE_GO, PARSE_HELP, PARSE_BAD, PARSE_NO_MEMORY };
+
+/* Store @p value (NULL for switches) for flag @p f, as spelled in @p arg. */
+static enum parse_result apply_flag(struct options *o, const struct flag *f, const char *arg,
+                                    char *value)
+{
+    void *field = (char *)o + f->offset;
+    long n = 0;
+    switch (f->kind) {
+    case KIND_SWITCH:
+    case KIND_LISTEN:
+        *(bool *)field = true;
+        return PARSE_GO;
+    case KIND_STRING:
+        *(const char **)field = value;
+        return PARSE_GO;
+    case KIND_SECRET:
+        return take_secret(field, value) ? PARSE_GO : PARSE_NO_MEMORY;
+    case KIND_PORT:
+        if (!parse_number(value, 0, 65535, &n)) {
+            usage_error("%s needs a port number 0-65535, not '%s'", arg, value);
+            return PARSE_BAD;
+        }
+        *(int *)field = (int)n;
+        return PARSE_GO;
+    case KIND_MS:
+        if (!parse_number(value, 1, 86400000, &n)) {
+            usage_error("%s needs milliseconds (1-86400000), not '%s'", arg, value);
+            return PARSE_BAD;
+        }
+        *(uint32_t *)field = (uint32_t)n;
+        return PARSE_GO;
+    case KIND_ROLE:
+        if (strcasecmp(value, "player") != 0 && strcasecmp(value, "remote") != 0) {
+            usage_error("%s is 'player' or 'remote', not '%s'", arg, value);
+            return PARSE_BAD;
+        }
+        *(int *)field = strcasecmp(value, "player") == 0 ? RR_ROLE_PLAYER : RR_ROLE_REMOTE;
+        return PARSE_GO;
+    case KIND_HELP:
+        break;
+    }
+    return PARSE_HELP;
+}
+
+static bool takes_value(const struct flag *f)
+{
+    return f->kind != KIND_SWITCH && f->kind != KIND_LISTEN && f->kind != KIND_HELP;
+}
+
+static enum parse_result take_address(struct options *o, const char *arg)
+{
+    if (o->have_address) {
+        usage_error("more than one address: '%s'", arg);
+        return PARSE_BAD;
+    }
+    if (!parse_address(arg, o)) {
+        usage_error("'%s' is not host[:port] (IPv6: [addr]:port)", arg);
+        return PARSE_BAD;
+    }
+    return PARSE_GO;
+}
+
+static enum parse_result parse_args(int argc, char **argv, struct options *o)
+{
+    enum parse_result r = PARSE_GO;
+    for (int i = 1; i < argc && r == PARSE_GO; i++) {
+        char *arg = argv[i];
+        char *value = NULL;
+        if (arg[0] != '-' || arg[1] == '\0') {
+            r = take_address(o, arg);
+            continue;
+        }
+        const struct flag *f = find_flag(arg);
+        if (f == NULL) {
+            usage_error("unknown flag '%s'", arg);
+            return PARSE_BAD;
+        }
+        if (takes_value(f)) {
+            if (i + 1 >= argc) {
+                usage_error("%s needs a value", arg);
+                return PARSE_BAD;
+            }
+            value = argv[++i];
+        }
+        r = apply_flag(o, f, arg, value);
+        /* -listen takes the next argument as its address unless it is a flag. */
+        if (r == PARSE_GO && f->kind == KIND_LISTEN && i + 1 < argc && argv[i + 1][0] != '-') {
+            r = take_address(o, argv[++i]);
+        }
+    }
+    return r;
+}
+
+/* Reject combinations that cannot work, and fill in what depends on the side we are. */
+static int check_options(struct options *o)
+{
+    if (!o->listen && (!o->have_address || o->host[0] == '\0')) {
+        return usage_error("give the host to connect to, or -listen");
+    }
+    if (o->listen && (o->send_text != NULL || o->bench)) {
+        return usage_error("-send and -bench are for a connecting client, not with -listen");
+    }
+    if (o->echo && (o->send_text != NULL || o->bench)) {
+        return usage_error("-echo with -send or -bench would bounce messages forever");
+    }
+    if (o->secure && o->token == NULL) {
+        return usage_error("-secureconnection needs -authenticationtoken");
+    }
+    if (o->secure && o->listen && o->store_path == NULL) {
+        return usage_error("a secure listener needs -certificatestore (PKCS#12 or PEM)");
+    }
+    if (!o->have_address) {
+        o->port = RR_DEFAULT_HANDSHAKE_PORT;
+    }
+    if (o->role < 0) {
+        o->role = o->listen ? RR_ROLE_PLAYER : RR_ROLE_REMOTE;
+    }
+    return TOOL_EXIT_OK;
+}
+
+/* ---- setup ------------------------------------------------------------------------------- */
+
+static bool readable(const char *path, const char *what, const char *hint)
+{
+    if (path == NULL || access(path, R_OK) == 0) {
+        return true;
+    }
+    complain("cannot read the %s '%s': %s; %s", what, path, strerror(errno), hint);
+    return false;
+}
+
+static int load_store(struct tool *t)
+{
+    char fingerprint[96] = "";
+    char err[256] = "";
+    enum rr_result r = rr_file_read(t->opt.store_path, &t->store, &t->store_size);
+    if (r != RR_OK) {
+        complain("cannot read the certificate store '%s' (%s); give a PKCS#12 (.pfx) or PEM "
+                 "file of at most 16 MiB with the certificate and its private key",
+                 t->opt.store_path, rr_result_str(r));
+        return TOOL_EXIT_OTHER;
+    }
+    /* Only a diagnosis: the listen attempt itself reports NoServerCertificate. */
+    r = rr_cert_store_check(t->store, t->store_size,
+                            t->opt.passphrase != NULL ? t->opt.passphrase : "", t->opt.subject_name,
+                            fingerprint, err, sizeof err);
+    if (r == RR_OK) {
+        say("certificate store %s: certificate sha256 %s", t->opt.store_path, fingerprint);
+    } else {
+        say("warning: certificate store %s: %s (%s)", t->opt.store_path,
+            err[0] != '\0' ? err : "unusable", rr_result_str(r));
+    }
+    return TOOL_EXIT_OK;
+}
+
+static void on_signal(int signo)
+{
+    (void)signo;
+    g_stop = 1;
+}
+
+static void install_signal_handlers(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = on_signal;
+    /* A second Ctrl-C kills at once should the orderly disconnect hang. */
+    sa.sa_flags = (int)SA_RESETHAND;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    /* A peer that vanishes mid-write must end the connection, not the process. */
+    sa.sa_handler = SIG_IGN;
+    sa.sa_flags = 0;
+    sigaction(SIGPIPE, &sa, NULL);
+}
+
+static int create_context(struct tool *t)
+{
+    struct rr_context_config cfg = {
+        .role = (enum rr_role)t->opt.role,
+        .ca_file = t->opt.ca_file,
+        .crl_file = t->opt.crl_file,
+        .force_revocation_check = t->opt.force_revocation_check,
+    };
+    enum rr_result r = rr_context_create(&cfg, &t->ctx);
+    if (r != RR_OK) {
+        complain("cannot create the remoting context: %s", rr_result_str(r));
+        return TOOL_EXIT_OTHER;
+    }
+    return TOOL_EXIT_OK;
+}
+
+static int setup(struct tool *t)
+{
+    const char *pem_hint = "give a readable PEM file";
+    if (!readable(t->opt.ca_file, "CA file", pem_hint) ||
+        !readable(t->opt.crl_file, "CRL file", pem_hint)) {
+        return TOOL_EXIT_OTHER;
+    }
+    if (t->opt.secure && t->opt.listen) {
+        int code = load_store(t);
+        if (code != TOOL_EXIT_OK) {
+            return code;
+        }
+    }
+    init_interfaces(t);
+    install_signal_handlers();
+    return create_context(t);
+}
+
+static void wipe_secrets(struct tool *t)
+{
+    if (t->opt.token != NULL) {
+        OPENSSL_cleanse(t->opt.token, strlen(t->opt.token));
+        free(t->opt.token);
+    }
+    if (t->opt.passphrase != NULL) {
+        OPENSSL_cleanse(t->opt.passphrase, strlen(t->opt.passphrase));
+        free(t->opt.passphrase);
+    }
+    if (t->store != NULL) {
+        OPENSSL_cleanse(t->store, t->store_size);
+        free(t->store);
+    }
+    t->opt.token = t->opt.passphrase = NULL;
+    t->store = NULL;
+}
+
+int main(int argc, char **argv)
+{
+    static struct tool tool;
+    struct tool *t = &tool;
+    int code;
+    g_start_us = now_us();
+    t->opt.transport_port = -1;
+    t->opt.role = -1;
+    t->opt.timeout_ms = DEFAULT_TIMEOUT_MS;
+    t->opt.realm = "OpenRR Remoting";
+
+    enum parse_result p = parse_args(argc, argv, &t->opt);
+    if (p == PARSE_HELP) {
+        fputs(k_usage, stdout);
+        code = TOOL_EXIT_OK;
+    } else if (p == PARSE_NO_MEMORY) {
+        complain("out of memory while reading the command line");
+        code = TOOL_EXIT_OTHER;
+    } else if (p == PARSE_BAD) {
+        code = TOOL_EXIT_USAGE;
+    } else if ((code = check_options(&t->opt)) == TOOL_EXIT_OK &&
+               (code = setup(t)) == TOOL_EXIT_OK) {
+        code = t->opt.listen ? run_listener(t) : run_client(t);
+    }
+    /* Destroy first: the network thread may still read the secrets until it stops. */
+    if (t->ctx != NULL) {
+        rr_context_destroy(&t->ctx);
+    }
+    wipe_secrets(t);
+    return code;
+}
