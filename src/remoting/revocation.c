@@ -6,6 +6,13 @@
  */
 #include "validation.h"
 
+#include "net.h"
+
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <openssl/err.h>
 #include <openssl/http.h>
 #include <openssl/ocsp.h>
@@ -14,6 +21,50 @@
 #include <strings.h>
 
 #define RR_MAX_REVOCATION_RESPONSE (4u * 1024u * 1024u)
+
+/* Connect to an http URL's host ourselves: OpenSSL's own connect retries a refused connection
+ * until the timeout, which would make every dead revocation endpoint cost the full timeout. */
+static BIO *open_http(const char *url, int timeout_s)
+{
+    char *host = NULL, *port = NULL;
+    int use_ssl = 0;
+    BIO *bio = NULL;
+    struct addrinfo *res = NULL;
+    if (!OSSL_HTTP_parse_url(url, &use_ssl, NULL, &host, &port, NULL, NULL, NULL, NULL) ||
+        use_ssl) {
+        goto out;
+    }
+    struct addrinfo hints;
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_socktype = SOCK_STREAM;
+    if (getaddrinfo(host, port, &hints, &res) != 0) {
+        goto out;
+    }
+    for (struct addrinfo *ai = res; ai != NULL && bio == NULL; ai = ai->ai_next) {
+        int fd = rr_net_connect_start(ai);
+        if (fd < 0) {
+            continue;
+        }
+        struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+        int err = 0;
+        socklen_t len = sizeof(err);
+        if (poll(&pfd, 1, timeout_s * 1000) == 1 &&
+            getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0) {
+            /* OpenSSL's HTTP client handles a non-blocking socket with its own timeout. */
+            bio = BIO_new_socket(fd, BIO_CLOSE);
+        }
+        if (bio == NULL) {
+            close(fd);
+        }
+    }
+out:
+    if (res != NULL) {
+        freeaddrinfo(res);
+    }
+    OPENSSL_free(host);
+    OPENSSL_free(port);
+    return bio;
+}
 
 int rr_revocation_fetch_crls(X509 *cert, X509_STORE *store, int timeout_s)
 {
@@ -34,7 +85,9 @@ int rr_revocation_fetch_crls(X509 *cert, X509_STORE *store, int timeout_s)
             if (strncasecmp(url, "http://", 7) != 0) {
                 continue;
             }
-            X509_CRL *crl = X509_CRL_load_http(url, NULL, NULL, timeout_s);
+            BIO *bio = open_http(url, timeout_s);
+            X509_CRL *crl = bio != NULL ? X509_CRL_load_http(url, bio, bio, timeout_s) : NULL;
+            BIO_free_all(bio);
             if (crl != NULL) {
                 if (X509_STORE_add_crl(store, crl) == 1) {
                     added++;
@@ -62,7 +115,12 @@ static OCSP_RESPONSE *ocsp_query(const char *url, OCSP_REQUEST *req, int timeout
     if (req_bio == NULL) {
         goto out;
     }
-    BIO *rsp = OSSL_HTTP_transfer(NULL, host, port, path, 0, NULL, NULL, NULL, NULL, NULL, NULL,
+    BIO *conn = open_http(url, timeout_s);
+    if (conn == NULL) {
+        BIO_free(req_bio);
+        goto out;
+    }
+    BIO *rsp = OSSL_HTTP_transfer(NULL, host, port, path, 0, NULL, NULL, conn, conn, NULL, NULL,
                                   0, NULL, "application/ocsp-request", req_bio,
                                   "application/ocsp-response", 1, RR_MAX_REVOCATION_RESPONSE,
                                   timeout_s, 0);
@@ -71,6 +129,7 @@ static OCSP_RESPONSE *ocsp_query(const char *url, OCSP_REQUEST *req, int timeout
         resp = (OCSP_RESPONSE *)ASN1_item_d2i_bio(ASN1_ITEM_rptr(OCSP_RESPONSE), rsp, NULL);
         BIO_free(rsp);
     }
+    BIO_free_all(conn);
 out:
     OPENSSL_free(host);
     OPENSSL_free(port);
