@@ -53,6 +53,9 @@ struct bench_openrr {
     unsigned first_from_cache;  /* first connects that nonetheless sent a cached token */
     unsigned cached_not_cached; /* "cached" connects that did not send one */
     unsigned cached_total;
+    _Atomic unsigned tokens_requested;  /* get_token calls (client network thread) */
+    unsigned first_token_requests;      /* during the first-connect series */
+    unsigned cached_token_requests;     /* during the cached series */
     unsigned odd_disconnects;   /* reasons other than DisconnectRequest/PeerDisconnectRequest */
     char odd_disconnect[128];   /* the first of them */
     double lib_first_median_us;  /* rr_connection_info.handshake_us, the library's own view */

@@ -101,8 +101,16 @@ static void print_notes(const struct bench_anchor *a, const struct bench_openrr 
                rr->lib_first_median_us, rr->lib_cached_median_us);
     if (rr->cached_total > 0)
         printf("  openrr: token cache: %u of %u reconnects sent the cached token in the first "
-               "request; %u first connects did.\n",
-               rr->cached_total - rr->cached_not_cached, rr->cached_total, rr->first_from_cache);
+               "request; %u first connects did.\n"
+               "    The token provider was asked %u times during the first connects and %u "
+               "times during the cached ones.\n",
+               rr->cached_total - rr->cached_not_cached, rr->cached_total, rr->first_from_cache,
+               rr->first_token_requests, rr->cached_token_requests);
+    if (rr->store_load_us >= 0)
+        printf("  openrr: the listener loads its PKCS#12 store after reporting Listening "
+               "(rr_cert_store_check: %.0f us here);\n    the connect figures start %.1f ms "
+               "after Listening so they do not include it; handshakes_per_s does.\n",
+               rr->store_load_us, (double)rr->settle_ns / 1e6);
     printf("  connect figures: from the connect call (name resolution included on both sides)\n"
            "    to the response / Connected; A has one request/response, first connects add the\n"
            "    401 challenge round trip; closing is not included.\n");

@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""Write the seed corpora of the fuzz targets (tests/fuzz/corpus/{http,record}/).
+
+The seeds are committed so that a clean clone can fuzz without Python; this script is where
+they come from, so a seed is changed here and the files rewritten, never edited by hand.
+
+    tests/fuzz/make-corpus.py                # rewrite tests/fuzz/corpus
+    tests/fuzz/make-corpus.py --check        # fail when the committed files differ
+    tests/fuzz/make-corpus.py --out DIR      # write elsewhere
+"""
+import argparse
+import os
+import struct
+import sys
+
+UPGRADE = b"openrr-remoting/1"
+TOKEN = b"eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJwbGF5ZXIifQ.c2lnbmF0dXJl"
+
+
+def request(extra=b""):
+    # The exact request client_queue_request() in src/remoting/handshake.c builds.
+    return (b"GET /openrr/remoting HTTP/1.1\r\n"
+            b"Host: [::1]:8265\r\n"
+            b"Connection: Upgrade\r\n"
+            b"Upgrade: " + UPGRADE + b"\r\n"
+            b"OpenRR-Role: remote\r\n"
+            b"OpenRR-Transports: tcp\r\n"
+            b"OpenRR-Codecs: h264, hevc,av1\r\n" + extra + b"\r\n")
+
+
+def http_seeds():
+    seeds = {
+        "request-no-auth": request(),
+        "request-bearer": request(b"Authorization: Bearer " + TOKEN + b"\r\n"),
+        "request-bearer-lowercase": request(b"authorization: bearer   " + TOKEN + b"\r\n"),
+        "response-101": (b"HTTP/1.1 101 Switching Protocols\r\n"
+                         b"Connection: Upgrade\r\n"
+                         b"Upgrade: " + UPGRADE + b"\r\n"
+                         b"OpenRR-Role: player\r\n"
+                         b"OpenRR-Transport: tcp\r\n"
+                         b"OpenRR-Transport-Port: 8266\r\n"
+                         b"OpenRR-Codec: h264\r\n"
+                         b"OpenRR-Connection-Id: 00112233445566778899aabbccddeeff\r\n\r\n"),
+        # server_challenge(): an escaped realm and the invalid_token error.
+        "response-401-invalid-token": (
+            b"HTTP/1.1 401 Unauthorized\r\n"
+            b"Connection: close\r\n"
+            b"Content-Length: 0\r\n"
+            b"OpenRR-Error: AuthenticationFailed\r\n"
+            b"WWW-Authenticate: Bearer realm=\"OpenRR \\\"Remoting\\\" \\\\ lab\", "
+            b"error=\"invalid_token\"\r\n\r\n"),
+        "response-401-plain": (b"HTTP/1.1 401 Unauthorized\r\n"
+                               b"Connection: keep-alive\r\n"
+                               b"WWW-Authenticate: Bearer realm=OpenRR,scope=x\r\n\r\n"),
+        "response-403-error": (b"HTTP/1.1 403 Forbidden\r\n"
+                               b"Connection: close\r\n"
+                               b"OpenRR-Error: RemotingVersionMismatch\r\n\r\n"),
+        "response-no-reason": b"HTTP/1.1 200\r\nX: \t y \t\r\n\r\n",
+        # Malformed or refused heads: each one reaches a different early exit.
+        "bad-bare-lf": b"GET / HTTP/1.1\nHost: x\n\n",
+        "bad-folding": b"GET / HTTP/1.1\r\nHost: x\r\n  folded\r\n\r\n",
+        "bad-no-colon": b"GET / HTTP/1.1\r\nHost x\r\n\r\n",
+        "bad-name-char": b"GET / HTTP/1.1\r\nHo st: x\r\n\r\n",
+        "bad-ctl-value": b"GET / HTTP/1.1\r\nHost: a\x01b\r\n\r\n",
+        "bad-nul": b"GET / HTTP/1.1\r\nHost: \x00\r\n\r\n",
+        "bad-version": b"GET / HTTP/1.0\r\nHost: x\r\n\r\n",
+        "bad-status": b"HTTP/1.1 2x0 OK\r\n\r\n",
+        "bad-tls-hello": bytes.fromhex("16030100a5010000a10303") + bytes(range(32)),
+        "incomplete": b"GET /openrr/remoting HTTP/1.1\r\nHost: x\r\n",
+        "too-many-headers": (b"GET / HTTP/1.1\r\n" +
+                             b"".join(b"H%d: v\r\n" % i for i in range(33)) + b"\r\n"),
+    }
+    return seeds
+
+
+def record(channel, flags, payload, reserved=0):
+    return struct.pack(">BBHI", channel, flags, reserved, len(payload)) + payload
+
+
+FIRST, LAST = 0x01, 0x02
+CONTROL = 128
+
+
+def record_seeds():
+    keepalive = record(CONTROL, FIRST | LAST, b"\x01" + struct.pack(">Q", 1234567890123))
+    ack = record(CONTROL, FIRST | LAST, b"\x02" + struct.pack(">Q", 1234567890123))
+    frag = bytes(range(256)) * 2  # 512 bytes a fragment: three exceed the 1000-byte limit
+    seeds = {
+        "keepalive": keepalive + ack,
+        "channel-open": (record(CONTROL, FIRST | LAST, b"\x10\x05\x02") +
+                         record(CONTROL, FIRST | LAST, b"\x11\x05") +
+                         record(5, FIRST | LAST, b"hello") +
+                         record(CONTROL, FIRST | LAST, b"\x12\x05\x00")),
+        "fragmented-3": (record(5, FIRST, frag[:400]) + record(5, 0, frag[:400]) +
+                         record(5, LAST, frag[:400]) + keepalive),
+        "interleaved": (record(1, FIRST, b"a" * 10) + record(2, FIRST | LAST, b"b") +
+                        record(1, LAST, b"c" * 10) + record(CONTROL, FIRST, b"\x10\x7f") +
+                        record(CONTROL, LAST, b"\x01")),
+        "empty-message": record(7, FIRST | LAST, b"") + record(7, FIRST, b"") +
+                         record(7, LAST, b""),
+        "disconnect": record(CONTROL, FIRST | LAST, b"\x03\x13") + keepalive,
+        "bad-header-reserved": keepalive + record(3, FIRST | LAST, b"x", reserved=1),
+        "bad-header-flags": record(3, 0x04 | FIRST | LAST, b"x"),
+        "bad-header-length": struct.pack(">BBHI", 3, FIRST | LAST, 0, 16385) + b"x" * 16,
+        "bad-order": record(9, LAST, b"x") + record(9, FIRST, b"y") + record(9, FIRST, b"z"),
+        "bad-control": record(CONTROL, FIRST | LAST, b"\x10\x80\x00"),
+        "unknown-channel": record(5, FIRST | LAST, b"x") + record(130, FIRST | LAST, b"v"),
+        "truncated": keepalive + keepalive[:12],
+    }
+    return seeds
+
+
+def write_all(out, check):
+    stale = []
+    for sub, seeds in (("http", http_seeds()), ("record", record_seeds())):
+        d = os.path.join(out, sub)
+        if not check:
+            os.makedirs(d, exist_ok=True)
+        for name, blob in sorted(seeds.items()):
+            path = os.path.join(d, name)
+            if check:
+                try:
+                    with open(path, "rb") as f:
+                        if f.read() != blob:
+                            stale.append(path)
+                except FileNotFoundError:
+                    stale.append(path)
+            else:
+                with open(path, "wb") as f:
+                    f.write(blob)
+    return stale
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default=os.path.join(here, "corpus"))
+    ap.add_argument("--check", action="store_true")
+    args = ap.parse_args()
+    stale = write_all(args.out, args.check)
+    for path in stale:
+        print(f"stale seed: {path} (run tests/fuzz/make-corpus.py)", file=sys.stderr)
+    return 1 if stale else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
