@@ -15,8 +15,8 @@
 /* Address both listeners bind; BENCH_HOST resolves to it on every machine we run on. */
 #define BENCH_BIND "127.0.0.1"
 
-#define BENCH_REQUEST_SIZE 200   /* A/D: the client's request, about an HTTP upgrade request */
-#define BENCH_RESPONSE_SIZE 150  /* A/D: the server's answer, about a 101 response */
+#define BENCH_REQUEST_SIZE 200  /* A/D: the client's request, about an HTTP upgrade request */
+#define BENCH_RESPONSE_SIZE 150 /* A/D: the server's answer, about a 101 response */
 #define BENCH_BULK_CHUNK (64u * 1024u)
 #define BENCH_SMALL_SIZE 64
 
@@ -29,7 +29,7 @@ struct bench_params {
     size_t bulk_bytes;
     unsigned rtt_iterations;
     unsigned rtt_warmup;
-    double handshake_seconds;    /* how long the handshakes/s figure runs */
+    double handshake_seconds; /* how long the handshakes/s figure runs */
 };
 
 /*

@@ -57,8 +57,8 @@ static bool serve_request(struct server *s, int fd)
         close(fd);
         return false;
     }
-    bool ok = bench_ssl_read_full(ssl, req, sizeof(req)) &&
-              bench_ssl_write_all(ssl, resp, sizeof(resp));
+    bool ok =
+        bench_ssl_read_full(ssl, req, sizeof(req)) && bench_ssl_write_all(ssl, resp, sizeof(resp));
     bench_tls_close(ssl);
     return ok;
 }
@@ -216,8 +216,7 @@ static double client_exchange(struct bench_anchor *a, SSL **out_ssl)
 
 static void note_negotiated(struct bench_anchor *a, SSL *ssl)
 {
-    snprintf(a->cipher, sizeof(a->cipher), "%s %s", SSL_get_version(ssl),
-             SSL_get_cipher_name(ssl));
+    snprintf(a->cipher, sizeof(a->cipher), "%s %s", SSL_get_version(ssl), SSL_get_cipher_name(ssl));
     int nid = SSL_get_negotiated_group(ssl);
     const char *name = nid != NID_undef ? OBJ_nid2sn(nid) : NULL;
     snprintf(a->group, sizeof(a->group), "%s", name != NULL ? name : "?");
@@ -267,8 +266,8 @@ bool bench_anchor_bulk(struct bench_anchor *a, const struct bench_params *p,
         memset(chunk, 0xa5, BENCH_BULK_CHUNK);
     uint64_t t0 = bench_now_ns();
     for (size_t sent = 0; ok && sent < p->bulk_bytes; sent += BENCH_BULK_CHUNK) {
-        size_t n = p->bulk_bytes - sent < BENCH_BULK_CHUNK ? p->bulk_bytes - sent
-                                                            : BENCH_BULK_CHUNK;
+        size_t n =
+            p->bulk_bytes - sent < BENCH_BULK_CHUNK ? p->bulk_bytes - sent : BENCH_BULK_CHUNK;
         ok = bench_ssl_write_all(ssl, chunk, n);
     }
     char ack;

@@ -17,7 +17,7 @@
 
 struct bench_anchor {
     struct bench_tls tls;
-    int listen_fd;   /* one listening socket serves every figure */
+    int listen_fd; /* one listening socket serves every figure */
     uint16_t port;
     char cipher[64]; /* what the handshakes negotiated, for the report's notes */
     char group[32];

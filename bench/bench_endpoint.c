@@ -136,8 +136,8 @@ bool bench_endpoint_wait(struct bench_endpoint *ep, const unsigned *counter, uns
     while (*counter <= base) {
         if (fail_counter != NULL && *fail_counter > fail_base) {
             bool disc = fail_counter == &ep->disconnected;
-            fprintf(stderr, "openrr: %s: waiting for %s, got %s instead (reason %s) %s\n",
-                    ep->name, what, disc ? "Disconnected" : "AttemptFailed",
+            fprintf(stderr, "openrr: %s: waiting for %s, got %s instead (reason %s) %s\n", ep->name,
+                    what, disc ? "Disconnected" : "AttemptFailed",
                     rr_disconnect_reason_str(disc ? ep->last_reason : ep->last_failed_reason),
                     ep->last_detail);
             ok = false;
@@ -149,8 +149,7 @@ bool bench_endpoint_wait(struct bench_endpoint *ep, const unsigned *counter, uns
             ok = false;
             break;
         }
-        if (pthread_cond_timedwait(&ep->cv, &ep->mu, &deadline) == ETIMEDOUT &&
-            *counter <= base) {
+        if (pthread_cond_timedwait(&ep->cv, &ep->mu, &deadline) == ETIMEDOUT && *counter <= base) {
             fprintf(stderr, "openrr: %s: no %s within %d ms\n", ep->name, what,
                     BENCH_WAIT_TIMEOUT_MS);
             ok = false;

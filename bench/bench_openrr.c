@@ -26,9 +26,10 @@
 /* Not a secret: it only has to match between the two contexts of this process. */
 #define BENCH_TOKEN "bench-token-2f7c1a9e"
 
-#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+/* @p ptr must be a plain identifier (clang-format would mangle a parenthesised one). */
+#define container_of(ptr, type, member) ((type *)((char *)ptr - offsetof(type, member)))
 
-/* ---- the four application interfaces, completing at once ---------------------------------- */
+/* ---- the four application interfaces, completing at once ------------------------------------- */
 
 static void get_certificate(struct rr_certificate_provider *self,
                             struct rr_certificate_request *req)
@@ -57,7 +58,7 @@ static void get_token(struct rr_authentication_provider *self, const char *realm
     rr_token_request_complete(req, BENCH_TOKEN);
 }
 
-/* ---- setup ---------------------------------------------------------------------------------- */
+/* ---- setup ----------------------------------------------------------------------------------- */
 
 /* The store's certificate as a PEM file: the client trusts it through cfg.ca_file with
  * no_system_trust, so the library's real system validation (chain, validity, usage, name)
@@ -69,8 +70,8 @@ static bool write_ca_pem(struct bench_openrr *rr)
     EVP_PKEY *key = NULL;
     X509 *cert = NULL;
     STACK_OF(X509) *chain = NULL;
-    bool ok = p12 != NULL && PKCS12_parse(p12, BENCH_PASSWORD, &key, &cert, &chain) == 1 &&
-              cert != NULL;
+    bool ok =
+        p12 != NULL && PKCS12_parse(p12, BENCH_PASSWORD, &key, &cert, &chain) == 1 && cert != NULL;
     EVP_PKEY_free(key);
     sk_X509_pop_free(chain, X509_free);
     PKCS12_free(p12);
@@ -189,8 +190,8 @@ bool bench_openrr_init(struct bench_openrr *rr)
         fprintf(stderr, "openrr: pthread setup failed\n");
         return false;
     }
-    enum rr_result r = rr_cert_create_self_signed_pkcs12(BENCH_HOST, BENCH_PASSWORD, 1, &rr->pfx,
-                                                         &rr->pfx_size);
+    enum rr_result r =
+        rr_cert_create_self_signed_pkcs12(BENCH_HOST, BENCH_PASSWORD, 1, &rr->pfx, &rr->pfx_size);
     if (r != RR_OK) {
         fprintf(stderr, "openrr: rr_cert_create_self_signed_pkcs12: %s\n", rr_result_str(r));
         return false;
@@ -217,7 +218,7 @@ void bench_openrr_fini(struct bench_openrr *rr)
     rr->pfx = NULL;
 }
 
-/* ---- one connection --------------------------------------------------------------------------- */
+/* ---- one connection -------------------------------------------------------------------------- */
 
 /*
  * connect_secure → Connected on the client (the figure), then wait for Connected on the
@@ -258,8 +259,8 @@ static bool connect_measure(struct bench_openrr *rr, double *out_us,
     if (rr->tls[0] == '\0') {
         snprintf(rr->tls, sizeof(rr->tls), "%s %s", out_info->tls_version, out_info->tls_cipher);
         if (out_info->has_validation)
-            rr_certificate_validation_result_format(&out_info->system_validation,
-                                                    rr->validation, sizeof(rr->validation));
+            rr_certificate_validation_result_format(&out_info->system_validation, rr->validation,
+                                                    sizeof(rr->validation));
         else
             snprintf(rr->validation, sizeof(rr->validation), "(no validation reported)");
     }
@@ -276,8 +277,8 @@ static void note_reason(struct bench_openrr *rr, struct bench_endpoint *ep,
     if (got == expected)
         return;
     if (rr->odd_disconnects++ == 0)
-        snprintf(rr->odd_disconnect, sizeof(rr->odd_disconnect), "%s got %s, expected %s",
-                 ep->name, rr_disconnect_reason_str(got), rr_disconnect_reason_str(expected));
+        snprintf(rr->odd_disconnect, sizeof(rr->odd_disconnect), "%s got %s, expected %s", ep->name,
+                 rr_disconnect_reason_str(got), rr_disconnect_reason_str(expected));
 }
 
 /* The client disconnects; both sides must report it; the listener, which serves one
@@ -312,8 +313,7 @@ static bool open_channel(struct bench_openrr *rr, uint8_t id, struct rr_data_cha
     unsigned l_disc = bench_endpoint_read(l, &l->disconnected);
     enum rr_result r = rr_data_channel_create(c->ctx, id, RR_PRIORITY_MEDIUM, out_ch);
     if (r != RR_OK) {
-        fprintf(stderr, "openrr: rr_data_channel_create(%u): %s\n", (unsigned)id,
-                rr_result_str(r));
+        fprintf(stderr, "openrr: rr_data_channel_create(%u): %s\n", (unsigned)id, rr_result_str(r));
         return false;
     }
     return bench_endpoint_wait(c, &c->channels_opened, opened, &c->disconnected, c_disc,
@@ -339,7 +339,7 @@ static bool send_guaranteed(struct rr_data_channel *ch, const void *data, size_t
     }
 }
 
-/* ---- figures ----------------------------------------------------------------------------------- */
+/* ---- figures --------------------------------------------------------------------------------- */
 
 /* n connects; fresh=true makes a new client context before each, so no token is cached. */
 static bool connect_series(struct bench_openrr *rr, unsigned warmup, unsigned n, bool fresh,
@@ -384,8 +384,8 @@ bool bench_openrr_connect(struct bench_openrr *rr, const struct bench_params *p,
               bench_samples_init(&cached, p->connect_iterations) &&
               bench_samples_init(&cached_lib, p->connect_iterations);
     unsigned tokens = atomic_load(&rr->tokens_requested);
-    ok = ok && connect_series(rr, p->connect_warmup, p->connect_iterations, true, &first,
-                              &first_lib);
+    ok = ok &&
+         connect_series(rr, p->connect_warmup, p->connect_iterations, true, &first, &first_lib);
     rr->first_token_requests = atomic_load(&rr->tokens_requested) - tokens;
     tokens = atomic_load(&rr->tokens_requested);
     if (ok) {
@@ -395,8 +395,8 @@ bool bench_openrr_connect(struct bench_openrr *rr, const struct bench_params *p,
     }
     /* The last fresh context connected successfully, so it holds a token for this
      * host/port/realm: from here on every connect should send it in the first request. */
-    ok = ok && connect_series(rr, p->connect_warmup, p->connect_iterations, false, &cached,
-                              &cached_lib);
+    ok = ok &&
+         connect_series(rr, p->connect_warmup, p->connect_iterations, false, &cached, &cached_lib);
     rr->cached_token_requests = atomic_load(&rr->tokens_requested) - tokens;
     if (ok) {
         out->connect_cached_median_us = bench_samples_median(&cached);
@@ -432,8 +432,8 @@ bool bench_openrr_bulk(struct bench_openrr *rr, const struct bench_params *p,
     uint64_t t0 = bench_now_ns();
     bool ok = true;
     for (size_t sent = 0; ok && sent < p->bulk_bytes; sent += BENCH_BULK_CHUNK) {
-        size_t n = p->bulk_bytes - sent < BENCH_BULK_CHUNK ? p->bulk_bytes - sent
-                                                            : BENCH_BULK_CHUNK;
+        size_t n =
+            p->bulk_bytes - sent < BENCH_BULK_CHUNK ? p->bulk_bytes - sent : BENCH_BULK_CHUNK;
         ok = send_guaranteed(ch, chunk, n);
     }
     ok = ok && bench_endpoint_wait(l, &l->bulk_done, done, &l->disconnected, l_disc,

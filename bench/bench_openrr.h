@@ -48,17 +48,17 @@ struct bench_openrr {
     struct rr_authentication_provider auth_provider;
 
     /* For the report's notes. */
-    char tls[96];           /* "TLSv1.3 TLS_AES_256_GCM_SHA384" from rr_connection_info */
-    char validation[160];   /* the system validation result of the first connect */
+    char tls[96];               /* "TLSv1.3 TLS_AES_256_GCM_SHA384" from rr_connection_info */
+    char validation[160];       /* the system validation result of the first connect */
     unsigned first_from_cache;  /* first connects that nonetheless sent a cached token */
     unsigned cached_not_cached; /* "cached" connects that did not send one */
     unsigned cached_total;
-    _Atomic unsigned tokens_requested;  /* get_token calls (client network thread) */
-    unsigned first_token_requests;      /* during the first-connect series */
-    unsigned cached_token_requests;     /* during the cached series */
+    _Atomic unsigned tokens_requested; /* get_token calls (client network thread) */
+    unsigned first_token_requests;     /* during the first-connect series */
+    unsigned cached_token_requests;    /* during the cached series */
     unsigned odd_disconnects;   /* reasons other than DisconnectRequest/PeerDisconnectRequest */
     char odd_disconnect[128];   /* the first of them */
-    double lib_first_median_us;  /* rr_connection_info.handshake_us, the library's own view */
+    double lib_first_median_us; /* rr_connection_info.handshake_us, the library's own view */
     double lib_cached_median_us;
 };
 

@@ -53,24 +53,23 @@ static void usage(FILE *out)
 }
 
 /* Run one step, saying on stderr what runs and how long it took, so a hang has a name. */
-static bool step(const char *what, bool (*fn)(void *, const struct bench_params *,
-                                              struct bench_figures *),
+static bool step(const char *what,
+                 bool (*fn)(void *, const struct bench_params *, struct bench_figures *),
                  void *self, const struct bench_params *p, struct bench_figures *out)
 {
     fprintf(stderr, "bench: %-44s", what);
     fflush(stderr);
     uint64_t t0 = bench_now_ns();
     bool ok = fn(self, p, out);
-    fprintf(stderr, " %s (%.1f s)\n", ok ? "done" : "FAILED",
-            (double)(bench_now_ns() - t0) / 1e9);
+    fprintf(stderr, " %s (%.1f s)\n", ok ? "done" : "FAILED", (double)(bench_now_ns() - t0) / 1e9);
     return ok;
 }
 
 /* Adapters so that step() can run both sides' functions. */
-#define ADAPT(name, type)                                                                        \
-    static bool run_##name(void *self, const struct bench_params *p, struct bench_figures *out) \
-    {                                                                                            \
-        return bench_##name((type *)self, p, out);                                               \
+#define ADAPT(name, type)                                                                          \
+    static bool run_##name(void *self, const struct bench_params *p, struct bench_figures *out)    \
+    {                                                                                              \
+        return bench_##name((type *)self, p, out);                                                 \
     }
 ADAPT(anchor_connect, struct bench_anchor)
 ADAPT(anchor_bulk, struct bench_anchor)
@@ -85,38 +84,40 @@ static void print_notes(const struct bench_anchor *a, const struct bench_openrr 
                         const struct bench_figures *fo, const struct bench_figures *fa)
 {
     printf("notes:\n");
-    printf("  anchor: %s, group %s; full handshake every time (no tickets, no resumption);\n"
-           "    the client resolves \"%s\", verifies the chain against the one certificate and\n"
-           "    checks the name, as the OpenRR client does.\n",
+    printf("  anchor: %s, group %s; a full handshake every time (no tickets, no\n"
+           "    resumption); the client resolves \"%s\", verifies the chain against the one\n"
+           "    trusted certificate and checks the name, as the OpenRR client does.\n",
            a->cipher[0] ? a->cipher : "?", a->group[0] ? a->group : "?", BENCH_HOST);
-    printf("  openrr: %s; the listener's certificate (rr_cert_create_self_signed_pkcs12) was\n"
-           "    extracted to a temporary PEM and passed as cfg.ca_file with no_system_trust and\n"
-           "    no custom validator, so the library's system validation decided: %s\n",
+    printf("  openrr: %s; the listener's certificate\n"
+           "    (rr_cert_create_self_signed_pkcs12) went to a temporary PEM passed as\n"
+           "    cfg.ca_file with no_system_trust and no custom validator, so the library's\n"
+           "    system validation decided: %s\n",
            rr->tls[0] ? rr->tls : "(no connection)",
            rr->validation[0] ? rr->validation : "(not reached)");
     if (rr->lib_first_median_us >= 0)
-        printf("  openrr: the library's own rr_connection_info.handshake_us medians: first %.1f "
-               "us, cached %.1f us\n    (the table's figures are timed from the application: "
-               "connect call -> Connected callback).\n",
+        printf("  openrr: rr_connection_info.handshake_us medians (the library's own clock): "
+               "first %.1f us,\n    cached %.1f us; the table times connect call -> Connected "
+               "callback.\n",
                rr->lib_first_median_us, rr->lib_cached_median_us);
     if (rr->cached_total > 0)
-        printf("  openrr: token cache: %u of %u reconnects sent the cached token in the first "
-               "request; %u first connects did.\n"
-               "    The token provider was asked %u times during the first connects and %u "
-               "times during the cached ones.\n",
+        printf("  openrr: token cache: %u of %u reconnects sent the cached token, %u first "
+               "connects did;\n    the token provider was asked %u times during the first "
+               "connects, %u during the cached.\n",
                rr->cached_total - rr->cached_not_cached, rr->cached_total, rr->first_from_cache,
                rr->first_token_requests, rr->cached_token_requests);
     if (rr->store_load_us >= 0)
-        printf("  openrr: the listener loads its PKCS#12 store after reporting Listening "
-               "(rr_cert_store_check: %.0f us here);\n    the connect figures start %.1f ms "
-               "after Listening so they do not include it; handshakes_per_s does.\n",
+        printf("  openrr: the listener loads its PKCS#12 store only after reporting Listening\n"
+               "    (rr_cert_store_check takes %.0f us here); connects start %.1f ms after "
+               "Listening\n    so the connect figures leave it out; handshakes_per_s includes "
+               "it.\n",
                rr->store_load_us, (double)rr->settle_ns / 1e6);
-    printf("  connect figures: from the connect call (name resolution included on both sides)\n"
-           "    to the response / Connected; A has one request/response, first connects add the\n"
-           "    401 challenge round trip; closing is not included.\n");
-    printf("  handshakes_per_s: one client thread, serial connections. OpenRR's listener serves\n"
-           "    one connection per listen, so each of its cycles also includes the disconnect on\n"
-           "    both sides and listening again; its client reconnects with a cached token.\n");
+    printf("  connect figures: from the connect call (name resolution included on both sides) "
+           "to the\n    response / Connected; A has one request/response, first connects add "
+           "the 401\n    challenge round trip; closing is not included.\n");
+    printf("  handshakes_per_s: one client thread, serial connections. OpenRR's listener "
+           "serves one\n    connection per listen, so each of its cycles also includes the "
+           "disconnect on both\n    sides and listening again; its client reconnects with a "
+           "cached token.\n");
     if (fo->rtt_median_us >= 0 && fa->rtt_median_us >= 0)
         printf("  small_rtt: added latency over the anchor %+.1f us (median), %+.1f us (p99).\n",
                fo->rtt_median_us - fa->rtt_median_us, fo->rtt_p99_us - fa->rtt_p99_us);
@@ -163,14 +164,13 @@ int main(int argc, char **argv)
     /* Anchor first, then its OpenRR counterpart. Once a side fails, its later figures are
      * skipped (they would depend on a broken state) while the other side carries on. */
     anchor_ok = anchor_ok && step("A  anchor connect", run_anchor_connect, &anchor, p, &fa);
-    rr_ok = rr_ok && step("A' openrr connect (first, then cached)", run_openrr_connect, &rr, p,
-                          &fo);
+    rr_ok =
+        rr_ok && step("A' openrr connect (first, then cached)", run_openrr_connect, &rr, p, &fo);
     anchor_ok = anchor_ok && step("B  anchor bulk", run_anchor_bulk, &anchor, p, &fa);
     rr_ok = rr_ok && step("B' openrr bulk", run_openrr_bulk, &rr, p, &fo);
     anchor_ok = anchor_ok && step("C  anchor small round trip", run_anchor_rtt, &anchor, p, &fa);
     rr_ok = rr_ok && step("C' openrr small round trip", run_openrr_rtt, &rr, p, &fo);
-    anchor_ok =
-        anchor_ok && step("D  anchor handshakes/s", run_anchor_handshakes, &anchor, p, &fa);
+    anchor_ok = anchor_ok && step("D  anchor handshakes/s", run_anchor_handshakes, &anchor, p, &fa);
     rr_ok = rr_ok && step("D' openrr handshakes/s", run_openrr_handshakes, &rr, p, &fo);
 
     bench_report_print(stdout, &fo, &fa);

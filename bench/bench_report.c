@@ -21,10 +21,10 @@ void bench_figures_init(struct bench_figures *f)
 }
 
 enum target_kind {
-    TARGET_NONE,       /* reported only */
-    TARGET_RATIO_MAX,  /* openrr / anchor <= limit (latencies) */
-    TARGET_RATIO_MIN,  /* openrr / anchor >= limit (throughput) */
-    TARGET_ADDED_MAX,  /* openrr - anchor <= limit, in the figure's unit */
+    TARGET_NONE,      /* reported only */
+    TARGET_RATIO_MAX, /* openrr / anchor <= limit (latencies) */
+    TARGET_RATIO_MIN, /* openrr / anchor >= limit (throughput) */
+    TARGET_ADDED_MAX, /* openrr - anchor <= limit, in the figure's unit */
 };
 
 struct row {
@@ -48,12 +48,12 @@ static const struct row rows[] = {
      TARGET_NONE, 0, "reported (vs A p99)"},
     {"bulk_mb_s", "MB/s", offsetof(struct bench_figures, bulk_mb_s), TARGET_RATIO_MIN, 0.9,
      ">= 0.9x B"},
-    {"small_rtt_median_us", "us", offsetof(struct bench_figures, rtt_median_us),
-     TARGET_ADDED_MAX, 20, "<= C median + 20 us"},
+    {"small_rtt_median_us", "us", offsetof(struct bench_figures, rtt_median_us), TARGET_ADDED_MAX,
+     20, "<= C median + 20 us"},
     {"small_rtt_p99_us", "us", offsetof(struct bench_figures, rtt_p99_us), TARGET_NONE, 0,
      "reported (vs C p99)"},
-    {"handshakes_per_s", "1/s", offsetof(struct bench_figures, handshakes_per_s), TARGET_NONE,
-     0, "reported (vs D)"},
+    {"handshakes_per_s", "1/s", offsetof(struct bench_figures, handshakes_per_s), TARGET_NONE, 0,
+     "reported (vs D)"},
 };
 
 static double field(const struct bench_figures *f, size_t offset)

@@ -220,6 +220,11 @@ enum rr_result rr_cert_store_load(const void *data, size_t size, const char *pas
         rr_cert_store_fini(out);
         return r;
     }
+    if (out->key == NULL) {
+        snprintf(err, err_size, "the certificate store holds no private key");
+        rr_cert_store_fini(out);
+        return RR_ERROR_CERTIFICATE;
+    }
     if (out->cert == NULL) {
         snprintf(err, err_size, "the certificate store holds no certificate");
         rr_cert_store_fini(out);

@@ -664,6 +664,7 @@ void rr_context_destroy(struct rr_context **ctx_ptr)
         OPENSSL_cleanse(ctx->token_cache.token, strlen(ctx->token_cache.token));
         free(ctx->token_cache.token);
     }
+    X509_STORE_free(ctx->trust_store);
     SSL_CTX_free(ctx->client_tls);
     SSL_CTX_free(ctx->server_tls);
     if (ctx->waker != NULL) {

@@ -199,6 +199,7 @@ struct rr_context {
     struct rr_certificate_provider *cert_provider;
     struct rr_authentication_receiver *auth_receiver;
     char realm[257];
+    X509_STORE *trust_store;   /* client: built at the first secure connect, then shared */
     SSL_CTX *client_tls;
     SSL_CTX *server_tls;
     struct rr_request *cert_request;

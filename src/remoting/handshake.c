@@ -314,6 +314,14 @@ static bool client_start_validation(struct rr_conn *conn)
         p.force_revocation_check = ctx->cfg.force_revocation_check;
         p.fetch = !ctx->cfg.no_revocation_fetch;
         p.timeout_s = RR_REVOCATION_TIMEOUT_S;
+        if (ctx->trust_store == NULL) {
+            char why[192] = "";
+            ctx->trust_store = rr_validation_store(&p, why, sizeof(why));
+            if (ctx->trust_store == NULL) {
+                U_LOG_E(RR_LOG_MODULE, "%s", why);
+            }
+        }
+        p.store = ctx->trust_store; /* NULL: the worker reports an untrusted chain */
         pthread_t t;
         if (!rr_validation_start(&p, req, &t)) {
             rr_request_unref(req);
@@ -567,6 +575,10 @@ static bool client_handle_101(struct rr_conn *conn)
                      "the server chose a codec this side does not support");
         return false;
     }
+    const char *tport = rr_http_header(conn->msg, "OpenRR-Transport-Port");
+    char *end = NULL;
+    unsigned long tp = tport != NULL ? strtoul(tport, &end, 10) : 0;
+    ctx->transport_port = (end != NULL && *end == '\0' && tp <= 65535) ? (uint16_t)tp : 0;
     snprintf(conn->codec, sizeof(conn->codec), "%s", codec);
     snprintf(conn->connection_id, sizeof(conn->connection_id), "%s", id != NULL ? id : "");
     if (conn->secure && conn->token_attempts > 0) {

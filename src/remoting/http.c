@@ -104,10 +104,21 @@ enum rr_http_status rr_http_parse(const uint8_t *data, size_t len, bool response
     }
     if (head_len == 0) {
         /* Reject early what cannot become a valid head, so garbage (a TLS ClientHello sent
-         * to a plain server) fails at once instead of waiting for the deadline. */
+         * to a plain server) or bare line ends fail at once instead of at the deadline. */
+        bool start_line = true;
         for (size_t i = 0; i < scan; i++) {
             unsigned char c = data[i];
-            if ((c < 0x20 && c != '\r' && c != '\n' && c != '\t') || c >= 0x7f) {
+            if ((c < 0x20 && c != '\r' && c != '\n' && c != '\t') || c == 0x7f ||
+                (start_line && c >= 0x80)) {
+                return RR_HTTP_MALFORMED;
+            }
+            if (c == '\n') {
+                start_line = false;
+            }
+            if (c == '\n' && (i == 0 || data[i - 1] != '\r')) {
+                return RR_HTTP_MALFORMED;
+            }
+            if (c == '\r' && i + 1 < scan && data[i + 1] != '\n') {
                 return RR_HTTP_MALFORMED;
             }
         }
@@ -135,6 +146,12 @@ enum rr_http_status rr_http_parse(const uint8_t *data, size_t len, bool response
             return RR_HTTP_MALFORMED; /* bare CR or LF */
         }
         if (first) {
+            /* The start line holds visible ASCII and single spaces only. */
+            for (const unsigned char *q = (const unsigned char *)line; *q; q++) {
+                if (*q < 0x20 || *q >= 0x7f) {
+                    return RR_HTTP_MALFORMED;
+                }
+            }
             bool ok = response ? parse_status_line(line, out) : parse_request_line(line, out);
             if (!ok) {
                 return RR_HTTP_MALFORMED;
@@ -231,6 +248,7 @@ bool rr_http_bearer_realm(const struct rr_http_msg *msg, char *out, size_t out_s
         p++;
         char val[300];
         size_t n = 0;
+        bool overflow = false;
         if (*p == '"') {
             p++;
             while (*p && *p != '"') {
@@ -239,6 +257,8 @@ bool rr_http_bearer_realm(const struct rr_http_msg *msg, char *out, size_t out_s
                 }
                 if (n + 1 < sizeof(val)) {
                     val[n++] = *p;
+                } else {
+                    overflow = true;
                 }
                 p++;
             }
@@ -250,13 +270,15 @@ bool rr_http_bearer_realm(const struct rr_http_msg *msg, char *out, size_t out_s
             while (*p && *p != ',' && *p != ' ') {
                 if (n + 1 < sizeof(val)) {
                     val[n++] = *p;
+                } else {
+                    overflow = true;
                 }
                 p++;
             }
         }
         val[n] = '\0';
         if (name_len == 5 && strncasecmp(name, "realm", 5) == 0) {
-            if (n >= out_size) {
+            if (overflow || n >= out_size) {
                 return false;
             }
             memcpy(out, val, n + 1);

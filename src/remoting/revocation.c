@@ -66,7 +66,7 @@ out:
     return bio;
 }
 
-int rr_revocation_fetch_crls(X509 *cert, X509_STORE *store, int timeout_s)
+int rr_revocation_fetch_crls(X509 *cert, STACK_OF(X509_CRL) *crls, int timeout_s)
 {
     int added = 0;
     STACK_OF(DIST_POINT) *dps = X509_get_ext_d2i(cert, NID_crl_distribution_points, NULL, NULL);
@@ -89,10 +89,11 @@ int rr_revocation_fetch_crls(X509 *cert, X509_STORE *store, int timeout_s)
             X509_CRL *crl = bio != NULL ? X509_CRL_load_http(url, bio, bio, timeout_s) : NULL;
             BIO_free_all(bio);
             if (crl != NULL) {
-                if (X509_STORE_add_crl(store, crl) == 1) {
+                if (sk_X509_CRL_push(crls, crl) > 0) {
                     added++;
+                } else {
+                    X509_CRL_free(crl);
                 }
-                X509_CRL_free(crl);
                 break;
             }
         }

@@ -97,23 +97,33 @@ static int verify_cb(int ok, X509_STORE_CTX *xs)
     return 1; /* keep going: report every flag */
 }
 
-static bool load_store(X509_STORE *store, const struct rr_validation_params *p, char *detail,
-                       size_t n)
+X509_STORE *rr_validation_store(const struct rr_validation_params *p, char *detail, size_t n)
 {
+    X509_STORE *store = X509_STORE_new();
+    if (store == NULL) {
+        snprintf(detail, n, "out of memory");
+        return NULL;
+    }
+    bool ok = true;
     if (!p->no_system_trust && X509_STORE_set_default_paths(store) != 1) {
         snprintf(detail, n, "cannot load the system trust store");
-        return false;
+        ok = false;
     }
     /* X509_STORE_load_file takes every certificate and CRL of a PEM file. */
-    if (p->ca_file[0] != '\0' && X509_STORE_load_file(store, p->ca_file) != 1) {
+    if (ok && p->ca_file[0] != '\0' && X509_STORE_load_file(store, p->ca_file) != 1) {
         snprintf(detail, n, "cannot load CA file %.200s", p->ca_file);
-        return false;
+        ok = false;
     }
-    if (p->crl_file[0] != '\0' && X509_STORE_load_file(store, p->crl_file) != 1) {
+    if (ok && p->crl_file[0] != '\0' && X509_STORE_load_file(store, p->crl_file) != 1) {
         snprintf(detail, n, "cannot load CRL file %.200s", p->crl_file);
-        return false;
+        ok = false;
     }
-    return true;
+    ERR_clear_error();
+    if (!ok) {
+        X509_STORE_free(store);
+        return NULL;
+    }
+    return store;
 }
 
 static void set_name(X509_STORE_CTX *xs, const char *server_name, struct verify_state *st)
@@ -176,8 +186,9 @@ void rr_validation_system(const struct rr_validation_params *p,
 
     X509 *leaf = NULL;
     STACK_OF(X509) *untrusted = sk_X509_new_null();
-    X509_STORE *store = X509_STORE_new();
+    X509_STORE *store = p->store;
     X509_STORE_CTX *xs = X509_STORE_CTX_new();
+    STACK_OF(X509_CRL) *crls = sk_X509_CRL_new_null();
     struct verify_state st;
     memset(&st, 0, sizeof(st));
     st.res = out;
@@ -204,22 +215,25 @@ void rr_validation_system(const struct rr_validation_params *p,
             sk_X509_push(untrusted, c);
         }
     }
-    if (store == NULL || xs == NULL || untrusted == NULL ||
-        !load_store(store, p, detail, detail_size)) {
+    if (store == NULL || xs == NULL || untrusted == NULL || crls == NULL) {
         out->trusted_root = false;
         out->invalid_cert_or_chain = true;
+        if (detail[0] == '\0') {
+            snprintf(detail, detail_size, "no trust store");
+        }
         goto out;
     }
     if (p->fetch) {
-        rr_revocation_fetch_crls(leaf, store, p->timeout_s);
+        rr_revocation_fetch_crls(leaf, crls, p->timeout_s);
         for (int i = 0; i < sk_X509_num(untrusted); i++) {
-            rr_revocation_fetch_crls(sk_X509_value(untrusted, i), store, p->timeout_s);
+            rr_revocation_fetch_crls(sk_X509_value(untrusted, i), crls, p->timeout_s);
         }
     }
     if (X509_STORE_CTX_init(xs, store, leaf, untrusted) != 1) {
         out->invalid_cert_or_chain = true;
         goto out;
     }
+    X509_STORE_CTX_set0_crls(xs, crls);
     X509_STORE_CTX_set_ex_data(xs, g_state_idx, &st);
     X509_STORE_CTX_set_verify_cb(xs, verify_cb);
     X509_STORE_CTX_set_purpose(xs, X509_PURPOSE_SSL_SERVER);
@@ -257,7 +271,7 @@ out:
     X509_free(leaf);
     sk_X509_pop_free(untrusted, X509_free);
     X509_STORE_CTX_free(xs);
-    X509_STORE_free(store);
+    sk_X509_CRL_pop_free(crls, X509_CRL_free);
 }
 
 struct worker_arg {
@@ -273,6 +287,7 @@ static void *worker_main(void *arg)
     rr_validation_system(&wa->params, &wa->req->chain, &res, detail, sizeof(detail));
     OPENSSL_thread_stop();
     rr_request_complete_system(wa->req, &res, detail); /* drops the worker's reference */
+    X509_STORE_free(wa->params.store);
     free(wa);
     return NULL;
 }
@@ -286,7 +301,11 @@ bool rr_validation_start(const struct rr_validation_params *p, struct rr_request
     }
     wa->params = *p;
     wa->req = req;
+    if (p->store != NULL) {
+        X509_STORE_up_ref(p->store);
+    }
     if (pthread_create(out_thread, NULL, worker_main, wa) != 0) {
+        X509_STORE_free(wa->params.store);
         free(wa);
         return false;
     }

@@ -22,7 +22,13 @@ struct rr_validation_params {
     bool force_revocation_check;
     bool fetch;      /* fetch CRLs / query OCSP over http */
     int timeout_s;   /* per fetch */
+    X509_STORE *store; /* trust anchors and configured CRLs, shared (see rr_validation_store) */
 };
+
+/* Build the trust store for @p p: system store unless no_system_trust, ca_file, crl_file.
+ * Built once per context and shared by its validations (X509_STORE is thread-safe for
+ * verification); NULL with @p detail on failure. */
+X509_STORE *rr_validation_store(const struct rr_validation_params *p, char *detail, size_t n);
 
 /* Blocking system validation; any thread. @p detail gets a one-line explanation. */
 void rr_validation_system(const struct rr_validation_params *p,
@@ -42,9 +48,9 @@ enum rr_revocation_status {
     RR_REVOCATION_REVOKED = 2,
 };
 
-/* Fetch the CRLs named by @p cert's http distribution points into @p store. Returns how many
+/* Fetch the CRLs named by @p cert's http distribution points onto @p crls. Returns how many
  * were added. */
-int rr_revocation_fetch_crls(X509 *cert, X509_STORE *store, int timeout_s);
+int rr_revocation_fetch_crls(X509 *cert, STACK_OF(X509_CRL) *crls, int timeout_s);
 
 /* Ask @p cert's OCSP responder (AIA, http) about @p cert issued by @p issuer; the response
  * signature is checked against @p store / @p untrusted. */

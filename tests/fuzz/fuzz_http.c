@@ -8,9 +8,10 @@
  */
 #include "http.h"
 
+#include "fuzz_check.h"
+
 #include <ctype.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -30,15 +31,6 @@ static const char *const g_names[] = {
     "OpenRR-Error", "Content-Length", "X-Not-Sent", "",
 };
 
-/* Fails loudly with the property that broke; the stack trace points at the check. */
-#define CHECK(cond)                                                                            \
-    do {                                                                                       \
-        if (!(cond)) {                                                                         \
-            fprintf(stderr, "fuzz_http: invariant violated at %s:%d: %s\n", __FILE__,          \
-                    __LINE__, #cond);                                                          \
-            abort();                                                                           \
-        }                                                                                      \
-    } while (0)
 
 /* True when @p p points into the parsed head and its string ends before raw's last byte, i.e.
  * it can only have been carved out of the copied input. */
@@ -56,6 +48,29 @@ static bool in_raw(const struct rr_http_msg *m, const char *p)
 static bool is_tchar(unsigned char c)
 {
     return isalnum(c) || (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+/* RFC 9112 request-target: visible ASCII only (the parser promises no control characters). */
+static bool is_visible(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+        if (*p < 0x21 || *p > 0x7e) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* RFC 9112 reason-phrase: HTAB, SP, VCHAR, obs-text; no other control character. The client
+ * copies it into the failure detail the application logs and shows. */
+static bool no_ctl(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+        if ((*p < 0x20 && *p != '\t') || *p == 0x7f) {
+            return false;
+        }
+    }
+    return true;
 }
 
 static void case_variant(const char *in, char *out, size_t size, int mode)
@@ -275,9 +290,14 @@ static void check_complete(const uint8_t *data, size_t size, bool response,
     if (response) {
         CHECK(m->status >= 100 && m->status <= 999);
         CHECK(in_raw(m, m->reason_phrase));
+        CHECK_KNOWN(no_ctl(m->reason_phrase));
     } else {
         CHECK(in_raw(m, m->method) && in_raw(m, m->target));
         CHECK(m->method[0] != '\0' && m->target[0] != '\0');
+        for (const char *p = m->method; *p != '\0'; p++) {
+            CHECK(is_tchar((unsigned char)*p));
+        }
+        CHECK_KNOWN(is_visible(m->target));
     }
     for (size_t i = 0; i < m->header_count; i++) {
         const char *name = m->headers[i].name;
@@ -335,7 +355,9 @@ static void parse_one(const uint8_t *data, size_t size, bool response)
         CHECK(again->length == length && again->header_count == headers);
         const size_t cuts[] = {length - 1, length - 2, length / 2, 1};
         for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
-            CHECK(rr_http_parse(data, cuts[i], response, again) == RR_HTTP_INCOMPLETE);
+            enum rr_http_status ps = rr_http_parse(data, cuts[i], response, again);
+            CHECK(ps != RR_HTTP_COMPLETE && ps != RR_HTTP_TOO_LARGE);
+            CHECK_KNOWN(ps == RR_HTTP_INCOMPLETE);
         }
         free(again);
         break;

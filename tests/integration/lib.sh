@@ -265,3 +265,13 @@ rr_python() {
     timeout -k 2 "${RR_PY_TIMEOUT:-30}" python3 -c "$RR_PY_PRELUDE
 $code" "$@"
 }
+
+# rr_bg_python NAME [ARGS...] <<'EOF' ... EOF: as rr_python, in the background like rr_bg
+# (the code is read here: a background job's stdin would be /dev/null).
+rr_bg_python() {
+    local name=$1 code
+    shift
+    code=$(cat)
+    rr_bg "$name" timeout -k 2 "${RR_PY_TIMEOUT:-30}" python3 -c "$RR_PY_PRELUDE
+$code" "$@"
+}

@@ -178,8 +178,14 @@ struct harness {
     bool helper_completed;
 };
 
+static bool g_have_pki;
+
 static int setup(void **state)
 {
+    *state = NULL;
+    if (!g_have_pki) {
+        return 0; /* harness_of() skips the test */
+    }
     struct harness *h = calloc(1, sizeof(*h));
     assert_non_null(h);
     rr_test_token_receiver_init(&h->receiver, TOKEN, "validation realm");
@@ -194,9 +200,21 @@ static int setup(void **state)
     return 0;
 }
 
+/* The test's harness; skips the test when there is none (no PKI, see group_setup). */
+static struct harness *harness_of(void **state)
+{
+    if (*state == NULL) {
+        skip();
+    }
+    return *state;
+}
+
 static int teardown(void **state)
 {
     struct harness *h = *state;
+    if (h == NULL) {
+        return 0;
+    }
     /* The helper may still use the harness; it gives up on its own within a bounded time. */
     if (h->helper_started) {
         pthread_join(h->helper, NULL);
@@ -438,17 +456,17 @@ static void run_good(struct harness *h, const char *listen_host, const char *con
 
 static void test_good_localhost(void **state)
 {
-    run_good(*state, "127.0.0.1", "localhost");
+    run_good(harness_of(state), "127.0.0.1", "localhost");
 }
 
 static void test_good_ipv4_literal(void **state)
 {
-    run_good(*state, "127.0.0.1", "127.0.0.1");
+    run_good(harness_of(state), "127.0.0.1", "127.0.0.1");
 }
 
 static void test_good_ipv6_literal(void **state)
 {
-    run_good(*state, "::1", "::1");
+    run_good(harness_of(state), "::1", "::1");
 }
 
 static void test_untrusted_selfsigned(void **state)
@@ -456,7 +474,7 @@ static void test_untrusted_selfsigned(void **state)
     struct rr_context_config cfg = client_config();
     struct rr_certificate_validation_result want = ok_result();
     want.trusted_root = false;
-    run_rejected(*state, "selfsigned.p12", "localhost", &cfg, &want);
+    run_rejected(harness_of(state), "selfsigned.p12", "localhost", &cfg, &want);
 }
 
 static void test_untrusted_without_ca_file(void **state)
@@ -465,7 +483,7 @@ static void test_untrusted_without_ca_file(void **state)
     cfg.ca_file = NULL; /* and no system store: nothing is trusted */
     struct rr_certificate_validation_result want = ok_result();
     want.trusted_root = false;
-    run_rejected(*state, "good.p12", "localhost", &cfg, &want);
+    run_rejected(harness_of(state), "good.p12", "localhost", &cfg, &want);
 }
 
 static void test_missing_intermediate(void **state)
@@ -473,7 +491,7 @@ static void test_missing_intermediate(void **state)
     struct rr_context_config cfg = client_config();
     struct rr_certificate_validation_result want = ok_result();
     want.trusted_root = false;
-    run_rejected(*state, "good-noinch.p12", "localhost", &cfg, &want);
+    run_rejected(harness_of(state), "good-noinch.p12", "localhost", &cfg, &want);
 }
 
 static void test_expired(void **state)
@@ -481,7 +499,7 @@ static void test_expired(void **state)
     struct rr_context_config cfg = client_config();
     struct rr_certificate_validation_result want = ok_result();
     want.expired = true;
-    run_rejected(*state, "expired.p12", "localhost", &cfg, &want);
+    run_rejected(harness_of(state), "expired.p12", "localhost", &cfg, &want);
 }
 
 static void test_not_yet_valid(void **state)
@@ -489,7 +507,7 @@ static void test_not_yet_valid(void **state)
     struct rr_context_config cfg = client_config();
     struct rr_certificate_validation_result want = ok_result();
     want.expired = true;
-    run_rejected(*state, "notyet.p12", "localhost", &cfg, &want);
+    run_rejected(harness_of(state), "notyet.p12", "localhost", &cfg, &want);
 }
 
 static void test_wrong_usage(void **state)
@@ -497,7 +515,7 @@ static void test_wrong_usage(void **state)
     struct rr_context_config cfg = client_config();
     struct rr_certificate_validation_result want = ok_result();
     want.wrong_usage = true;
-    run_rejected(*state, "wrongusage.p12", "localhost", &cfg, &want);
+    run_rejected(harness_of(state), "wrongusage.p12", "localhost", &cfg, &want);
 }
 
 static void test_name_mismatch_dns(void **state)
@@ -505,7 +523,7 @@ static void test_name_mismatch_dns(void **state)
     struct rr_context_config cfg = client_config();
     struct rr_certificate_validation_result want = ok_result();
     want.name_validation_result = RR_NAME_MISMATCH;
-    run_rejected(*state, "wrongname.p12", "localhost", &cfg, &want);
+    run_rejected(harness_of(state), "wrongname.p12", "localhost", &cfg, &want);
 }
 
 static void test_name_mismatch_ip(void **state)
@@ -513,7 +531,7 @@ static void test_name_mismatch_ip(void **state)
     struct rr_context_config cfg = client_config();
     struct rr_certificate_validation_result want = ok_result();
     want.name_validation_result = RR_NAME_MISMATCH;
-    run_rejected(*state, "wrongname.p12", "127.0.0.1", &cfg, &want);
+    run_rejected(harness_of(state), "wrongname.p12", "127.0.0.1", &cfg, &want);
 }
 
 /* ---- revocation ------------------------------------------------------------------------------- */
@@ -523,7 +541,7 @@ static void test_revoked_crl_fetched(void **state)
     struct rr_context_config cfg = client_config();
     struct rr_certificate_validation_result want = ok_result();
     want.revoked = true;
-    run_rejected(*state, "revoked-crl.p12", "localhost", &cfg, &want);
+    run_rejected(harness_of(state), "revoked-crl.p12", "localhost", &cfg, &want);
 }
 
 static void test_revoked_crl_file(void **state)
@@ -533,7 +551,7 @@ static void test_revoked_crl_file(void **state)
     cfg.no_revocation_fetch = true; /* the file alone must tell */
     struct rr_certificate_validation_result want = ok_result();
     want.revoked = true;
-    run_rejected(*state, "revoked-crl.p12", "localhost", &cfg, &want);
+    run_rejected(harness_of(state), "revoked-crl.p12", "localhost", &cfg, &want);
 }
 
 static void test_revoked_crl_file_forced(void **state)
@@ -545,12 +563,12 @@ static void test_revoked_crl_file_forced(void **state)
     /* Revoked is the finding; the forced check did not fail for lack of information. */
     struct rr_certificate_validation_result want = ok_result();
     want.revoked = true;
-    run_rejected(*state, "revoked-crl.p12", "localhost", &cfg, &want);
+    run_rejected(harness_of(state), "revoked-crl.p12", "localhost", &cfg, &want);
 }
 
 static void test_good_crl_file_forced(void **state)
 {
-    struct harness *h = *state;
+    struct harness *h = harness_of(state);
     start_server(h, "good.p12");
     struct rr_context_config cfg = client_config();
     cfg.crl_file = rr_test_pki("crls.pem"); /* both CRLs: the whole chain has a known status */
@@ -570,7 +588,7 @@ static void test_partial_crl_file_forced(void **state)
     cfg.force_revocation_check = true;
     struct rr_certificate_validation_result want = ok_result();
     want.revocation_check_failed = true;
-    run_rejected(*state, "good.p12", "localhost", &cfg, &want);
+    run_rejected(harness_of(state), "good.p12", "localhost", &cfg, &want);
 }
 
 static void test_revoked_ocsp(void **state)
@@ -578,12 +596,12 @@ static void test_revoked_ocsp(void **state)
     struct rr_context_config cfg = client_config();
     struct rr_certificate_validation_result want = ok_result();
     want.revoked = true;
-    run_rejected(*state, "revoked-ocsp.p12", "localhost", &cfg, &want);
+    run_rejected(harness_of(state), "revoked-ocsp.p12", "localhost", &cfg, &want);
 }
 
 static void test_revocation_unknown_not_forced(void **state)
 {
-    struct harness *h = *state;
+    struct harness *h = harness_of(state);
     start_server(h, "unknown.p12");
     struct rr_context_config cfg = client_config();
     start_client(h, &cfg, "localhost", NULL);
@@ -598,7 +616,7 @@ static void test_revocation_unknown_forced(void **state)
     cfg.force_revocation_check = true;
     struct rr_certificate_validation_result want = ok_result();
     want.revocation_check_failed = true;
-    run_rejected(*state, "unknown.p12", "localhost", &cfg, &want);
+    run_rejected(harness_of(state), "unknown.p12", "localhost", &cfg, &want);
 }
 
 static void test_no_revocation_info_forced(void **state)
@@ -607,12 +625,12 @@ static void test_no_revocation_info_forced(void **state)
     cfg.force_revocation_check = true;
     struct rr_certificate_validation_result want = ok_result();
     want.revocation_check_failed = true;
-    run_rejected(*state, "norev.p12", "localhost", &cfg, &want);
+    run_rejected(harness_of(state), "norev.p12", "localhost", &cfg, &want);
 }
 
 static void test_good_forced(void **state)
 {
-    struct harness *h = *state;
+    struct harness *h = harness_of(state);
     start_server(h, "good.p12");
     struct rr_context_config cfg = client_config();
     cfg.force_revocation_check = true; /* CRL and OCSP services both answer */
@@ -647,17 +665,17 @@ static void run_accept_all_without_system(struct harness *h, const char *store,
 
 static void test_validator_without_system(void **state)
 {
-    run_accept_all_without_system(*state, "good.p12", 2); /* leaf + intermediate */
+    run_accept_all_without_system(harness_of(state), "good.p12", 2); /* leaf + intermediate */
 }
 
 static void test_validator_without_system_selfsigned(void **state)
 {
-    run_accept_all_without_system(*state, "selfsigned.p12", 1);
+    run_accept_all_without_system(harness_of(state), "selfsigned.p12", 1);
 }
 
 static void test_validator_clears_name_mismatch(void **state)
 {
-    struct harness *h = *state;
+    struct harness *h = harness_of(state);
     start_server(h, "wrongname.p12");
     struct rr_context_config cfg = client_config();
     h->validator.clear_name = true;
@@ -676,7 +694,7 @@ static void test_validator_clears_name_mismatch(void **state)
 
 static void test_validator_trusts_selfsigned(void **state)
 {
-    struct harness *h = *state;
+    struct harness *h = harness_of(state);
     start_server(h, "selfsigned.p12");
     struct rr_context_config cfg = client_config();
     h->validator.clear_root = true;
@@ -693,7 +711,7 @@ static void test_validator_trusts_selfsigned(void **state)
 
 static void test_validator_keeps_system_verdict(void **state)
 {
-    struct harness *h = *state;
+    struct harness *h = harness_of(state);
     start_server(h, "expired.p12");
     struct rr_context_config cfg = client_config();
     start_client(h, &cfg, "localhost", &h->validator.base);
@@ -723,7 +741,7 @@ static void *complete_validation_later(void *arg)
 
 static void test_validator_deferred_other_thread(void **state)
 {
-    struct harness *h = *state;
+    struct harness *h = harness_of(state);
     start_server(h, "good.p12");
     struct rr_context_config cfg = client_config();
     start_client(h, &cfg, "localhost", &h->hv.base);
@@ -739,7 +757,7 @@ static void test_validator_deferred_other_thread(void **state)
 
 static void test_validator_never_completes(void **state)
 {
-    struct harness *h = *state;
+    struct harness *h = harness_of(state);
     start_server(h, "good.p12");
     struct rr_context_config cfg = client_config();
     cfg.handshake_timeout_ms = 1500;
@@ -763,7 +781,7 @@ static void test_validator_never_completes(void **state)
 
 static void test_validator_cancels(void **state)
 {
-    struct harness *h = *state;
+    struct harness *h = harness_of(state);
     start_server(h, "good.p12");
     struct rr_context_config cfg = client_config();
     start_client(h, &cfg, "localhost", &h->hv.base);
@@ -776,7 +794,7 @@ static void test_validator_cancels(void **state)
 
 static void test_validator_completes_after_destroy(void **state)
 {
-    struct harness *h = *state;
+    struct harness *h = harness_of(state);
     start_server(h, "good.p12");
     struct rr_context_config cfg = client_config();
     start_client(h, &cfg, "localhost", &h->hv.base);
@@ -792,7 +810,7 @@ static void test_validator_completes_after_destroy(void **state)
 
 static void test_token_not_sent_to_rejected_server(void **state)
 {
-    struct harness *h = *state;
+    struct harness *h = harness_of(state);
     start_server(h, "expired.p12");
     struct rr_context_config cfg = client_config();
     start_client(h, &cfg, "localhost", NULL);
@@ -851,47 +869,53 @@ static void run_store_ok(struct harness *h, const char *store, const char *subje
 
 static void test_store_wrong_password(void **state)
 {
-    run_store_problem(*state, "good.p12", NULL, "not-the-password", "password");
+    run_store_problem(harness_of(state), "good.p12", NULL, "not-the-password", "password");
 }
 
+/* LIBRARY BUG (fails until src/remoting/cert.c is fixed): for a PKCS#12 store without a key,
+ * OpenSSL's PKCS12_parse() leaves the certificate out (it only returns the certificate that
+ * matches the key) and puts it among the CA certificates, so rr_cert_store_load() reports
+ * "the certificate store holds no certificate" instead of reaching its "holds no private key"
+ * check. The reason (NoServerCertificate) is right; the detail points the operator the wrong
+ * way. */
 static void test_store_without_key(void **state)
 {
-    run_store_problem(*state, "nokey.p12", NULL, PASSWORD, "private key");
+    run_store_problem(harness_of(state), "nokey.p12", NULL, PASSWORD, "private key");
 }
 
 static void test_store_garbage_p12(void **state)
 {
-    run_store_problem(*state, "garbage.p12", NULL, PASSWORD, NULL);
+    run_store_problem(harness_of(state), "garbage.p12", NULL, PASSWORD, NULL);
 }
 
 static void test_store_garbage_pem(void **state)
 {
-    run_store_problem(*state, "garbage.pem", NULL, PASSWORD, NULL);
+    run_store_problem(harness_of(state), "garbage.pem", NULL, PASSWORD, NULL);
 }
 
 static void test_store_subject_not_found(void **state)
 {
-    run_store_problem(*state, "good.p12", "openrr-test-nobody", PASSWORD, "openrr-test-nobody");
+    run_store_problem(harness_of(state), "good.p12", "openrr-test-nobody", PASSWORD, "openrr-test-nobody");
 }
 
 static void test_store_subject_friendly_name(void **state)
 {
-    run_store_ok(*state, "good.p12", "openrr-test-good", PASSWORD);
+    run_store_ok(harness_of(state), "good.p12", "openrr-test-good", PASSWORD);
 }
 
 static void test_store_subject_cn(void **state)
 {
-    run_store_ok(*state, "good.p12", "localhost", PASSWORD);
+    run_store_ok(harness_of(state), "good.p12", "localhost", PASSWORD);
 }
 
 static void test_store_pem_combined(void **state)
 {
-    run_store_ok(*state, "good-combined.pem", NULL, NULL);
+    run_store_ok(harness_of(state), "good-combined.pem", NULL, NULL);
 }
 
 static void test_store_empty_password(void **state)
 {
-    run_store_ok(*state, "good-nopass.p12", NULL, "");
+    run_store_ok(harness_of(state), "good-nopass.p12", NULL, "");
 }
 
 static void load_local_store(struct harness *h, const char *store)
@@ -916,7 +940,7 @@ static void *complete_certificate_later(void *arg)
 
 static void test_provider_completes_late(void **state)
 {
-    struct harness *h = *state;
+    struct harness *h = harness_of(state);
     load_local_store(h, "good.p12");
     h->lp.defer = true;
     struct rr_context_config scfg = server_config();
@@ -937,7 +961,7 @@ static void test_provider_completes_late(void **state)
 
 static void test_provider_never_completes(void **state)
 {
-    struct harness *h = *state;
+    struct harness *h = harness_of(state);
     load_local_store(h, "good.p12");
     h->lp.defer = true;
     struct rr_context_config scfg = server_config();
@@ -1007,7 +1031,7 @@ static size_t pem_first_cert_der(const char *pem, uint8_t *out, size_t cap)
 
 static void test_fingerprint_matches_openssl(void **state)
 {
-    (void)state;
+    harness_of(state);
     uint8_t *pem = NULL;
     size_t pem_size = 0;
     assert_int_equal(rr_file_read(rr_test_pki("good.pem"), &pem, &pem_size), RR_OK);
@@ -1049,7 +1073,7 @@ static void test_fingerprint_matches_openssl(void **state)
 
 static void test_self_signed_store_and_pinning(void **state)
 {
-    struct harness *h = *state;
+    struct harness *h = harness_of(state);
     assert_int_equal(rr_cert_create_self_signed_pkcs12("localhost", "pw", 1, &h->lp.store,
                                                        &h->lp.size),
                      RR_OK);
@@ -1078,13 +1102,16 @@ static void test_self_signed_store_and_pinning(void **state)
 
 /* ---- main --------------------------------------------------------------------------------------- */
 
+/* Without the PKI every test is skipped (not failed), with one message saying why. The skip
+ * happens in each test's body (harness_of): cmocka 1.1.5 reports a skip() in a group or test
+ * setup as a failed setup. */
 static int group_setup(void **state)
 {
     (void)state;
-    if (!rr_test_have_pki()) {
-        print_message("RR_PKI_DIR is not set or holds no test PKI: run this through ctest, whose "
-                      "pki_setup fixture creates it\n");
-        skip();
+    g_have_pki = rr_test_have_pki();
+    if (!g_have_pki) {
+        print_message("SKIP: RR_PKI_DIR is not set or holds no test PKI; run this through ctest, "
+                      "whose pki_setup fixture creates it\n");
     }
     return 0;
 }
