@@ -123,8 +123,11 @@ enum rr_record_status rr_record_reader_push(struct rr_record_reader *r,
     }
     pt->len += h->length;
     if (last) {
+        static const uint8_t empty;
         pt->active = false;
-        *out_msg = pt->data;
+        /* An empty message split into empty fragments never allocated a buffer; NULL would
+         * read as "more to come". */
+        *out_msg = pt->data != NULL ? pt->data : &empty;
         *out_len = pt->len;
     }
     return RR_RECORD_OK;

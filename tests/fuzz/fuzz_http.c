@@ -195,6 +195,32 @@ static int realm_params(const char *v)
     return n;
 }
 
+/* Reference for the realm when "realm" occurs once in the header: that occurrence must then be
+ * the parameter's name, so its value is found and unescaped here, without a length cap. */
+static char *expected_realm(const char *hdr)
+{
+    const char *p = strcasestr(hdr, "realm");
+    CHECK(p != NULL && p[5] == '=');
+    p += 6;
+    char *out = malloc(strlen(p) + 1);
+    CHECK(out != NULL);
+    size_t n = 0;
+    if (*p == '"') {
+        for (p++; *p != '\0' && *p != '"'; p++) {
+            if (*p == '\\' && p[1] != '\0') {
+                p++;
+            }
+            out[n++] = *p;
+        }
+    } else {
+        for (; *p != '\0' && *p != ',' && *p != ' '; p++) {
+            out[n++] = *p;
+        }
+    }
+    out[n] = '\0';
+    return out;
+}
+
 /* Runs rr_http_bearer_realm into a heap buffer of exactly @p size bytes, so that ASan sees
  * any write past it, and checks the output is NUL-terminated inside the buffer. */
 static bool realm_into(const struct rr_http_msg *m, size_t size, char **out, bool *inv)
@@ -244,6 +270,10 @@ static void check_realm(const struct rr_http_msg *m)
             if (n < SMALL_REALM) {
                 CHECK(ok_small);
             }
+            /* Unescaped and whole: a realm is never cut short to fit an internal buffer. */
+            char *want = expected_realm(hdr);
+            CHECK(strcmp(large, want) == 0);
+            free(want);
             free(exact);
             free(tight);
         }
@@ -290,14 +320,14 @@ static void check_complete(const uint8_t *data, size_t size, bool response,
     if (response) {
         CHECK(m->status >= 100 && m->status <= 999);
         CHECK(in_raw(m, m->reason_phrase));
-        CHECK_KNOWN(no_ctl(m->reason_phrase));
+        CHECK(no_ctl(m->reason_phrase));
     } else {
         CHECK(in_raw(m, m->method) && in_raw(m, m->target));
         CHECK(m->method[0] != '\0' && m->target[0] != '\0');
         for (const char *p = m->method; *p != '\0'; p++) {
             CHECK(is_tchar((unsigned char)*p));
         }
-        CHECK_KNOWN(is_visible(m->target));
+        CHECK(is_visible(m->target));
     }
     for (size_t i = 0; i < m->header_count; i++) {
         const char *name = m->headers[i].name;
@@ -356,8 +386,7 @@ static void parse_one(const uint8_t *data, size_t size, bool response)
         const size_t cuts[] = {length - 1, length - 2, length / 2, 1};
         for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
             enum rr_http_status ps = rr_http_parse(data, cuts[i], response, again);
-            CHECK(ps != RR_HTTP_COMPLETE && ps != RR_HTTP_TOO_LARGE);
-            CHECK_KNOWN(ps == RR_HTTP_INCOMPLETE);
+            CHECK(ps == RR_HTTP_INCOMPLETE);
         }
         free(again);
         break;

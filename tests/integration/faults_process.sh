@@ -66,14 +66,14 @@ for mode in plain secure; do
         fi
         t0=$(rr_now_ms)
         if [ "$victim" = listener ]; then
-            kill -KILL "$lpid"
+            rr_kill "$lpid"
             rr_wait_log "$cout" 'disconnected: ConnectionLost' 3 && rr_wait_pid "$cpid" 5 &&
                 [ "$RR_RC" -eq 2 ] && grep -q 'ConnectionLost' "$RR_TMP/$name-c.err"
             res=$?
             rr_result $res "$mode: kill -9 of the listener → the client reports ConnectionLost and exits 2 (exit $RR_RC, $(ms_since "$t0") ms)" \
                 "$cout" "$RR_TMP/$name-c.err"
         else
-            kill -KILL "$cpid"
+            rr_kill "$cpid"
             rr_wait_log "$log" 'disconnected: ConnectionLost' 3 && wait_idle "$log" &&
                 rr_alive "$lpid"
             res=$?

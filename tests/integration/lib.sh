@@ -138,24 +138,35 @@ rr_alive() {
 # rr_wait_pid PID SECONDS: wait for a child to exit; RR_RC = its status, or 255 when it is
 # still running after SECONDS (return 1 then).
 rr_wait_pid() {
-    local pid=$1 deadline=$(($(rr_now_ms) + ${2:-10} * 1000))
-    RR_RC=255
-    while rr_alive "$pid"; do
-        if [ "$(rr_now_ms)" -ge "$deadline" ]; then
-            return 1
-        fi
-        sleep 0.05
-    done
-    wait "$pid" 2>/dev/null
-    RR_RC=$?
+    # stderr off: bash reports "Killed" for a killed job whenever it reaps it on the way.
+    {
+        local pid=$1 deadline
+        deadline=$(($(rr_now_ms) + ${2:-10} * 1000))
+        RR_RC=255
+        while rr_alive "$pid"; do
+            if [ "$(rr_now_ms)" -ge "$deadline" ]; then
+                return 1
+            fi
+            sleep 0.05
+        done
+        wait "$pid"
+        RR_RC=$?
+    } 2>/dev/null
     return 0
+}
+
+# rr_kill PID: SIGKILL a process we started and reap it at once (bounded).
+rr_kill() {
+    {
+        kill -KILL "$1"
+        rr_wait_pid "$1" 3
+    } 2>/dev/null
 }
 
 # rr_stop PID: kill a process we started and reap it.
 rr_stop() {
     kill -CONT "$1" 2>/dev/null
-    kill -KILL "$1" 2>/dev/null
-    rr_wait_pid "$1" 3
+    rr_kill "$1"
 }
 
 # rr_count FILE REGEX: number of lines of FILE matching the extended REGEX.
@@ -169,12 +180,14 @@ rr_count() {
 rr_wait_log() {
     local file=$1 re=$2 want=${4:-1}
     local deadline=$(($(rr_now_ms) + ${3:-10} * 1000))
-    while [ "$(rr_count "$file" "$re")" -lt "$want" ]; do
-        if [ "$(rr_now_ms)" -ge "$deadline" ]; then
-            return 1
-        fi
-        sleep 0.02
-    done
+    {
+        while [ "$(rr_count "$file" "$re")" -lt "$want" ]; do
+            if [ "$(rr_now_ms)" -ge "$deadline" ]; then
+                return 1
+            fi
+            sleep 0.02
+        done
+    } 2>/dev/null
     return 0
 }
 

@@ -224,8 +224,8 @@ static void test_prefix_status_agrees_with_whole_head(void **state)
         for (size_t n = 0; n < len; n++) {
             enum rr_http_status st = parse_n(heads[i], n, false);
             if (st != RR_HTTP_INCOMPLETE) {
-                fail_msg("head %zu parses COMPLETE whole but its %zu-byte prefix gives %d", i,
-                         n, (int)st);
+                fail_msg("head %zu parses COMPLETE whole but its %zu-byte prefix gives %d", i, n,
+                         (int)st);
             }
         }
     }
@@ -327,16 +327,14 @@ static void test_bare_cr_malformed(void **state)
     assert_int_equal(parse_s("GET / HTTP/1.1\rX\r\nHost: h\r\n\r\n", false), RR_HTTP_MALFORMED);
     assert_int_equal(parse_request_with("X-A: a\rb"), RR_HTTP_MALFORMED);
     assert_int_equal(parse_request_with("X-A: a\r"), RR_HTTP_MALFORMED);
-    assert_int_equal(parse_s("HTTP/1.1 101 Switching\rProtocols\r\n\r\n", true),
-                     RR_HTTP_MALFORMED);
+    assert_int_equal(parse_s("HTTP/1.1 101 Switching\rProtocols\r\n\r\n", true), RR_HTTP_MALFORMED);
 }
 
 static void test_obs_fold_malformed(void **state)
 {
     (void)state;
     assert_int_equal(parse_s("GET / HTTP/1.1\r\nX-A: a\r\n b\r\n\r\n", false), RR_HTTP_MALFORMED);
-    assert_int_equal(parse_s("GET / HTTP/1.1\r\nX-A: a\r\n\tb\r\n\r\n", false),
-                     RR_HTTP_MALFORMED);
+    assert_int_equal(parse_s("GET / HTTP/1.1\r\nX-A: a\r\n\tb\r\n\r\n", false), RR_HTTP_MALFORMED);
     /* A folded line right after the start line, not continuing any header. */
     assert_int_equal(parse_s("GET / HTTP/1.1\r\n X-A: a\r\n\r\n", false), RR_HTTP_MALFORMED);
 }
@@ -379,8 +377,7 @@ static void test_control_char_in_start_line_malformed(void **state)
      * §3.2, §4), and a shorter read of the same bytes is already refused as garbage. */
     assert_int_equal(parse_s("GET /a\x01z HTTP/1.1\r\n\r\n", false), RR_HTTP_MALFORMED);
     assert_int_equal(parse_s("GET /a\x7fz HTTP/1.1\r\n\r\n", false), RR_HTTP_MALFORMED);
-    assert_int_equal(parse_s("HTTP/1.1 401 Un\x01" "authorized\r\n\r\n", true),
-                     RR_HTTP_MALFORMED);
+    assert_int_equal(parse_s("HTTP/1.1 401 Un\001authorized\r\n\r\n", true), RR_HTTP_MALFORMED);
 }
 
 static void test_nul_in_head_malformed(void **state)
@@ -405,8 +402,7 @@ static void test_wrong_version_malformed(void **state)
     assert_int_equal(parse_s("GET / http/1.1\r\n\r\n", false), RR_HTTP_MALFORMED);
     assert_int_equal(parse_s("GET /\r\n\r\n", false), RR_HTTP_MALFORMED);
     assert_int_equal(parse_s("GET / HTTP/1.1 \r\n\r\n", false), RR_HTTP_MALFORMED);
-    assert_int_equal(parse_s("HTTP/1.0 101 Switching Protocols\r\n\r\n", true),
-                     RR_HTTP_MALFORMED);
+    assert_int_equal(parse_s("HTTP/1.0 101 Switching Protocols\r\n\r\n", true), RR_HTTP_MALFORMED);
 }
 
 static void test_bad_request_line_malformed(void **state)
@@ -433,8 +429,7 @@ static void test_bad_status_line_malformed(void **state)
     assert_int_equal(parse_s("HTTP/1.1  200 OK\r\n\r\n", true), RR_HTTP_MALFORMED);
     assert_int_equal(parse_s("HTTP/1.1 -01 OK\r\n\r\n", true), RR_HTTP_MALFORMED);
     assert_int_equal(parse_s("HTTP/1.1\r\n\r\n", true), RR_HTTP_MALFORMED);
-    assert_int_equal(parse_s("HTTP/1.1 101 OK\r\nBad Header: x\r\n\r\n", true),
-                     RR_HTTP_MALFORMED);
+    assert_int_equal(parse_s("HTTP/1.1 101 OK\r\nBad Header: x\r\n\r\n", true), RR_HTTP_MALFORMED);
 }
 
 static void test_binary_garbage_malformed_at_once(void **state)
@@ -462,9 +457,9 @@ static void test_binary_garbage_malformed_at_once(void **state)
 static void test_header_lookup_case_insensitive_first(void **state)
 {
     (void)state;
-    assert_int_equal(parse_s("GET / HTTP/1.1\r\nX-Dup: one\r\nx-dup: two\r\nX-DUP: three\r\n\r\n",
-                             false),
-                     RR_HTTP_COMPLETE);
+    assert_int_equal(
+        parse_s("GET / HTTP/1.1\r\nX-Dup: one\r\nx-dup: two\r\nX-DUP: three\r\n\r\n", false),
+        RR_HTTP_COMPLETE);
     assert_string_equal(rr_http_header(&g_msg, "X-Dup"), "one");
     assert_string_equal(rr_http_header(&g_msg, "x-dup"), "one");
     assert_string_equal(rr_http_header(&g_msg, "X-DUP"), "one");
@@ -600,14 +595,14 @@ static void test_bearer_realm_invalid_token_flag(void **state)
     (void)state;
     char out[64];
     bool invalid = false;
-    assert_true(realm_of("Bearer realm=\"r\", error=\"invalid_token\"", out, sizeof(out),
-                         &invalid));
+    assert_true(
+        realm_of("Bearer realm=\"r\", error=\"invalid_token\"", out, sizeof(out), &invalid));
     assert_string_equal(out, "r");
     assert_true(invalid);
 
     invalid = false;
-    assert_true(realm_of("Bearer error=\"invalid_token\", realm=\"r2\"", out, sizeof(out),
-                         &invalid));
+    assert_true(
+        realm_of("Bearer error=\"invalid_token\", realm=\"r2\"", out, sizeof(out), &invalid));
     assert_string_equal(out, "r2");
     assert_true(invalid);
 
@@ -616,8 +611,8 @@ static void test_bearer_realm_invalid_token_flag(void **state)
     assert_true(invalid);
 
     invalid = true;
-    assert_true(realm_of("Bearer realm=\"r\", error=\"insufficient_scope\"", out, sizeof(out),
-                         &invalid));
+    assert_true(
+        realm_of("Bearer realm=\"r\", error=\"insufficient_scope\"", out, sizeof(out), &invalid));
     assert_false(invalid);
 
     invalid = true;
@@ -706,8 +701,7 @@ static void test_bearer_realm_never_truncated(void **state)
         }
         snprintf(challenge, sizeof(challenge), "Bearer realm=%s", realm);
         if (realm_of(challenge, out, sizeof(out), NULL) && strcmp(out, realm) != 0) {
-            fail_msg("a %zu-byte unquoted realm came back as %zu bytes", lengths[i],
-                     strlen(out));
+            fail_msg("a %zu-byte unquoted realm came back as %zu bytes", lengths[i], strlen(out));
         }
     }
 }

@@ -18,35 +18,35 @@
 /* ConnectionFailureReason of the reference, in value order
  * (/work/shared/reference/holographic-remoting-api.md). */
 static const char *const k_reason_names[] = {
-    "None",                          /* 0 */
-    "Unknown",                       /* 1 */
-    "NoServerCertificate",           /* 2 */
-    "HandshakePortBusy",             /* 3 */
-    "HandshakeUnreachable",          /* 4 */
-    "HandshakeConnectionFailed",     /* 5 */
-    "AuthenticationFailed",          /* 6 */
-    "RemotingVersionMismatch",       /* 7 */
+    "None",                           /* 0 */
+    "Unknown",                        /* 1 */
+    "NoServerCertificate",            /* 2 */
+    "HandshakePortBusy",              /* 3 */
+    "HandshakeUnreachable",           /* 4 */
+    "HandshakeConnectionFailed",      /* 5 */
+    "AuthenticationFailed",           /* 6 */
+    "RemotingVersionMismatch",        /* 7 */
     "IncompatibleTransportProtocols", /* 8 */
-    "HandshakeFailed",               /* 9 */
-    "TransportPortBusy",             /* 10 */
-    "TransportUnreachable",          /* 11 */
-    "TransportConnectionFailed",     /* 12 */
-    "ProtocolVersionMismatch",       /* 13 */
-    "ProtocolError",                 /* 14 */
-    "VideoCodecNotAvailable",        /* 15 */
-    "Canceled",                      /* 16 */
-    "ConnectionLost",                /* 17 */
-    "DeviceLost",                    /* 18 */
-    "DisconnectRequest",             /* 19 */
-    "HandshakeNetworkUnreachable",   /* 20 */
-    "HandshakeConnectionRefused",    /* 21 */
-    "VideoFormatNotAvailable",       /* 22 */
-    "PeerDisconnectRequest",         /* 23 */
-    "PeerDisconnectTimeout",         /* 24 */
-    "SessionOpenTimeout",            /* 25 */
-    "RemotingHandshakeTimeout",      /* 26 */
-    "InternalError",                 /* 27 */
-    "HandshakePermissionDenied",     /* 28 */
+    "HandshakeFailed",                /* 9 */
+    "TransportPortBusy",              /* 10 */
+    "TransportUnreachable",           /* 11 */
+    "TransportConnectionFailed",      /* 12 */
+    "ProtocolVersionMismatch",        /* 13 */
+    "ProtocolError",                  /* 14 */
+    "VideoCodecNotAvailable",         /* 15 */
+    "Canceled",                       /* 16 */
+    "ConnectionLost",                 /* 17 */
+    "DeviceLost",                     /* 18 */
+    "DisconnectRequest",              /* 19 */
+    "HandshakeNetworkUnreachable",    /* 20 */
+    "HandshakeConnectionRefused",     /* 21 */
+    "VideoFormatNotAvailable",        /* 22 */
+    "PeerDisconnectRequest",          /* 23 */
+    "PeerDisconnectTimeout",          /* 24 */
+    "SessionOpenTimeout",             /* 25 */
+    "RemotingHandshakeTimeout",       /* 26 */
+    "InternalError",                  /* 27 */
+    "HandshakePermissionDenied",      /* 28 */
 };
 
 static void test_reason_table_size(void **state)
@@ -84,9 +84,8 @@ static void test_reason_out_of_range(void **state)
     assert_string_equal(rr_disconnect_reason_str((enum rr_disconnect_reason)RR_REASON_COUNT),
                         "Unknown");
     assert_string_equal(rr_disconnect_reason_str((enum rr_disconnect_reason)255), "Unknown");
-    assert_string_equal(rr_disconnect_reason_str((enum rr_disconnect_reason)-1), "Unknown");
-    assert_string_equal(rr_disconnect_reason_str((enum rr_disconnect_reason)0x7fffffff),
-                        "Unknown");
+    assert_string_equal(rr_disconnect_reason_str((enum rr_disconnect_reason) - 1), "Unknown");
+    assert_string_equal(rr_disconnect_reason_str((enum rr_disconnect_reason)0x7fffffff), "Unknown");
 }
 
 static void test_reason_from_str_round_trip(void **state)
@@ -97,9 +96,8 @@ static void test_reason_from_str_round_trip(void **state)
         assert_true(rr_disconnect_reason_from_str(k_reason_names[i], &r));
         assert_int_equal(r, i);
         r = (enum rr_disconnect_reason)99;
-        assert_true(
-            rr_disconnect_reason_from_str(rr_disconnect_reason_str((enum rr_disconnect_reason)i),
-                                          &r));
+        assert_true(rr_disconnect_reason_from_str(
+            rr_disconnect_reason_str((enum rr_disconnect_reason)i), &r));
         assert_int_equal(r, i);
     }
     /* The output is optional: a caller may only want to know whether the name exists. */
@@ -194,7 +192,7 @@ static void test_event_names(void **state)
     assert_string_equal(rr_event_type_str(RR_EVENT_CONNECTED), "Connected");
     const char *bogus = rr_event_type_str((enum rr_event_type)(RR_EVENT_DATA_CHANNEL_CLOSED + 1));
     assert_non_null(bogus);
-    assert_non_null(rr_event_type_str((enum rr_event_type)-1));
+    assert_non_null(rr_event_type_str((enum rr_event_type) - 1));
     for (size_t i = 0; i < count; i++) {
         assert_string_not_equal(bogus, expected[i]);
     }
@@ -312,8 +310,8 @@ static void test_format_words(void **state)
     assert_true(has_word(buf, "nameNotChecked"));
     assert_false(has_word(buf, "nameMatch"));
     assert_false(has_word(buf, "nameMismatch"));
-    static const char *const flags[] = {"expired", "wrongUsage", "revoked",
-                                        "revocationCheckFailed", "invalidCertOrChain"};
+    static const char *const flags[] = {"expired", "wrongUsage", "revoked", "revocationCheckFailed",
+                                        "invalidCertOrChain"};
     for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
         assert_false(has_word(buf, flags[i]));
     }

@@ -67,12 +67,13 @@ static void test_header_wire_layout(void **state)
 static void test_header_round_trip(void **state)
 {
     (void)state;
-    static const uint8_t channels[] = {0, 1, 63, 64, 127, RR_CHANNEL_CONTROL, RR_CHANNEL_POSE,
-                                       RR_CHANNEL_VIDEO, RR_CHANNEL_SCENE, 255};
+    static const uint8_t channels[] = {
+        0,  1, 63, 64, 127, RR_CHANNEL_CONTROL, RR_CHANNEL_POSE, RR_CHANNEL_VIDEO, RR_CHANNEL_SCENE,
+        255};
     static const uint8_t flags[] = {0, RR_RECORD_FLAG_FIRST, RR_RECORD_FLAG_LAST,
                                     RR_RECORD_FLAG_FIRST | RR_RECORD_FLAG_LAST};
-    static const uint32_t lengths[] = {0, 1, 255, 256, 0x1234, RR_MAX_RECORD_PAYLOAD - 1,
-                                       RR_MAX_RECORD_PAYLOAD};
+    static const uint32_t lengths[] = {
+        0, 1, 255, 256, 0x1234, RR_MAX_RECORD_PAYLOAD - 1, RR_MAX_RECORD_PAYLOAD};
     for (size_t c = 0; c < sizeof(channels); c++) {
         for (size_t f = 0; f < sizeof(flags); f++) {
             for (size_t l = 0; l < sizeof(lengths) / sizeof(lengths[0]); l++) {
@@ -206,9 +207,9 @@ static void test_reader_single_record_zero_copy(void **state)
     /* Nothing was buffered for it, and the channel is ready for the next message. */
     assert_false(g_reader.partial[7].active);
     assert_null(g_reader.partial[7].data);
-    assert_int_equal(push(7, RR_RECORD_FLAG_FIRST | RR_RECORD_FLAG_LAST, payload + 1, 5, &msg,
-                          &len),
-                     RR_RECORD_OK);
+    assert_int_equal(
+        push(7, RR_RECORD_FLAG_FIRST | RR_RECORD_FLAG_LAST, payload + 1, 5, &msg, &len),
+        RR_RECORD_OK);
     assert_ptr_equal(msg, payload + 1);
     assert_int_equal(len, 5);
 }
@@ -257,9 +258,9 @@ static void test_reader_large_message_grows(void **state)
     for (size_t i = 0; i < records; i++) {
         uint8_t flags = (uint8_t)((i == 0 ? RR_RECORD_FLAG_FIRST : 0) |
                                   (i == records - 1 ? RR_RECORD_FLAG_LAST : 0));
-        assert_int_equal(push(66, flags, src + i * RR_MAX_RECORD_PAYLOAD, RR_MAX_RECORD_PAYLOAD,
-                              &msg, &len),
-                         RR_RECORD_OK);
+        assert_int_equal(
+            push(66, flags, src + i * RR_MAX_RECORD_PAYLOAD, RR_MAX_RECORD_PAYLOAD, &msg, &len),
+            RR_RECORD_OK);
         if (i < records - 1) {
             assert_null(msg);
         }
@@ -279,9 +280,9 @@ static void test_reader_interleaved_channels(void **state)
     push_partial(100, RR_RECORD_FLAG_FIRST, "b1", 2);
     push_partial(1, 0, "A2", 2);
     /* A single-record message on a third channel passes between the fragments. */
-    assert_int_equal(push(RR_CHANNEL_CONTROL, RR_RECORD_FLAG_FIRST | RR_RECORD_FLAG_LAST, "c", 1,
-                          &msg, &len),
-                     RR_RECORD_OK);
+    assert_int_equal(
+        push(RR_CHANNEL_CONTROL, RR_RECORD_FLAG_FIRST | RR_RECORD_FLAG_LAST, "c", 1, &msg, &len),
+        RR_RECORD_OK);
     assert_int_equal(len, 1);
     assert_memory_equal(msg, "c", 1);
     push_partial(100, 0, "b2", 2);
@@ -334,12 +335,10 @@ static void test_reader_max_message_single_record(void **state)
     static uint8_t payload[1001];
     const uint8_t *msg = NULL;
     size_t len = 0;
-    assert_int_equal(push(2, RR_RECORD_FLAG_FIRST | RR_RECORD_FLAG_LAST, payload, 1000, &msg,
-                          &len),
+    assert_int_equal(push(2, RR_RECORD_FLAG_FIRST | RR_RECORD_FLAG_LAST, payload, 1000, &msg, &len),
                      RR_RECORD_OK);
     assert_int_equal(len, 1000);
-    assert_int_equal(push(2, RR_RECORD_FLAG_FIRST | RR_RECORD_FLAG_LAST, payload, 1001, &msg,
-                          &len),
+    assert_int_equal(push(2, RR_RECORD_FLAG_FIRST | RR_RECORD_FLAG_LAST, payload, 1001, &msg, &len),
                      RR_RECORD_BAD);
     assert_null(msg);
     assert_int_equal(len, 0);
@@ -487,20 +486,19 @@ static void test_ctrl_round_trip(void **state)
         assert_ctrl_round_trip(&m, wire, sizeof(wire));
     }
     {
-        struct rr_ctrl_msg m = {.type = RR_CTRL_DISCONNECT,
-                                .reason = RR_REASON_DISCONNECT_REQUEST};
+        struct rr_ctrl_msg m = {.type = RR_CTRL_DISCONNECT, .reason = RR_REASON_DISCONNECT_REQUEST};
         static const uint8_t wire[] = {0x03, 19};
         assert_ctrl_round_trip(&m, wire, sizeof(wire));
     }
     {
-        struct rr_ctrl_msg m = {.type = RR_CTRL_CHANNEL_OPEN, .channel_id = 64,
-                                .priority = RR_PRIORITY_HIGH};
+        struct rr_ctrl_msg m = {
+            .type = RR_CTRL_CHANNEL_OPEN, .channel_id = 64, .priority = RR_PRIORITY_HIGH};
         static const uint8_t wire[] = {0x10, 64, 2};
         assert_ctrl_round_trip(&m, wire, sizeof(wire));
     }
     {
-        struct rr_ctrl_msg m = {.type = RR_CTRL_CHANNEL_OPEN, .channel_id = 0,
-                                .priority = RR_PRIORITY_LOW};
+        struct rr_ctrl_msg m = {
+            .type = RR_CTRL_CHANNEL_OPEN, .channel_id = 0, .priority = RR_PRIORITY_LOW};
         static const uint8_t wire[] = {0x10, 0, 0};
         assert_ctrl_round_trip(&m, wire, sizeof(wire));
     }
@@ -510,14 +508,14 @@ static void test_ctrl_round_trip(void **state)
         assert_ctrl_round_trip(&m, wire, sizeof(wire));
     }
     {
-        struct rr_ctrl_msg m = {.type = RR_CTRL_CHANNEL_CLOSE, .channel_id = 63,
-                                .reason = RR_CHANNEL_CLOSED_ERROR};
+        struct rr_ctrl_msg m = {
+            .type = RR_CTRL_CHANNEL_CLOSE, .channel_id = 63, .reason = RR_CHANNEL_CLOSED_ERROR};
         static const uint8_t wire[] = {0x12, 63, 1};
         assert_ctrl_round_trip(&m, wire, sizeof(wire));
     }
     {
-        struct rr_ctrl_msg m = {.type = RR_CTRL_CHANNEL_CLOSE, .channel_id = 1,
-                                .reason = RR_CHANNEL_CLOSED_PROTOCOL};
+        struct rr_ctrl_msg m = {
+            .type = RR_CTRL_CHANNEL_CLOSE, .channel_id = 1, .reason = RR_CHANNEL_CLOSED_PROTOCOL};
         static const uint8_t wire[] = {0x12, 1, 0};
         assert_ctrl_round_trip(&m, wire, sizeof(wire));
     }
@@ -642,14 +640,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reader_init, reader_setup, reader_teardown),
         cmocka_unit_test_setup_teardown(test_reader_single_record_zero_copy, reader_setup,
                                         reader_teardown),
-        cmocka_unit_test_setup_teardown(test_reader_three_fragments, reader_setup,
-                                        reader_teardown),
+        cmocka_unit_test_setup_teardown(test_reader_three_fragments, reader_setup, reader_teardown),
         cmocka_unit_test_setup_teardown(test_reader_large_message_grows, reader_setup,
                                         reader_teardown),
         cmocka_unit_test_setup_teardown(test_reader_interleaved_channels, reader_setup,
                                         reader_teardown),
-        cmocka_unit_test_setup_teardown(test_reader_continuation_without_first_bad,
-                                        reader_setup, reader_teardown),
+        cmocka_unit_test_setup_teardown(test_reader_continuation_without_first_bad, reader_setup,
+                                        reader_teardown),
         cmocka_unit_test_setup_teardown(test_reader_first_while_active_bad, reader_setup,
                                         reader_teardown),
         cmocka_unit_test_setup_teardown(test_reader_max_message_single_record, reader_setup,
@@ -657,8 +654,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reader_max_message_fragments, reader_setup,
                                         reader_teardown),
         cmocka_unit_test_setup_teardown(test_reader_zero_limit, reader_setup, reader_teardown),
-        cmocka_unit_test_setup_teardown(test_reader_empty_message, reader_setup,
-                                        reader_teardown),
+        cmocka_unit_test_setup_teardown(test_reader_empty_message, reader_setup, reader_teardown),
         cmocka_unit_test_setup_teardown(test_reader_empty_fragments_complete, reader_setup,
                                         reader_teardown),
         cmocka_unit_test_setup_teardown(test_reader_empty_fragments_in_message, reader_setup,
