@@ -28,7 +28,7 @@
 extern "C" {
 #endif
 
-/* Default handshake port of the stock player; the transport port defaults to this + 1. */
+/* Default handshake port of the stock player (the samples reserve this + 1 for transport). */
 #define RR_DEFAULT_HANDSHAKE_PORT 8265
 /* Longest token the library sends or accepts, in bytes. */
 #define RR_MAX_TOKEN_SIZE 8192
@@ -36,7 +36,7 @@ extern "C" {
 #define RR_MAX_HANDSHAKE_SIZE 16384
 /* Largest payload of one record on the wire; longer messages are split into records. */
 #define RR_MAX_RECORD_PAYLOAD 16384
-/* Default and hard limit of one data-channel message, in bytes. */
+/* Default limit of one data-channel message, in bytes (configurable up to 256 MiB). */
 #define RR_DEFAULT_MAX_MESSAGE_SIZE (16u * 1024u * 1024u)
 
 /* Results of library calls. */
@@ -192,8 +192,8 @@ struct rr_certificate_validation; /* client: judge the server's chain */
 
 /* Server side: the certificate store to present.
  * @p pfx: PKCS#12 bytes, or PEM text holding a certificate (chain) and its private key; copied.
- * @p subject_name: picks the certificate: PKCS#12 friendly name first, else subject CN.
- *     NULL or "" takes the store's only (first) key/certificate pair.
+ * @p subject_name: must name the store's certificate (the one that belongs to its private
+ *     key): its PKCS#12 friendly name or its subject CN. NULL or "" accepts that certificate.
  * @p password: the store's password; NULL or "" for none. Wiped from library memory after use.
  * No match, wrong password or no private key → the listen attempt ends with
  * RR_REASON_NO_SERVER_CERTIFICATE and the cause is logged. */
@@ -303,11 +303,14 @@ struct rr_context_config {
     enum rr_role role;
     /* Deadline for a whole handshake attempt, including every request object. 0 = 10000. */
     uint32_t handshake_timeout_ms;
-    /* Keepalive interval on an idle connection. 0 = 1000. */
+    /* Interval of keepalive messages (sent whatever the traffic; they also measure the round
+     * trip, see rr_connection_stats.rtt_us). 0 = 1000. */
     uint32_t keepalive_interval_ms;
     /* No traffic from the peer for this long → RR_REASON_PEER_DISCONNECT_TIMEOUT. 0 = 5000. */
     uint32_t peer_timeout_ms;
-    /* Client: extra trust anchors (PEM file), added to the system store. May be NULL. */
+    /* Client: extra trust anchors (PEM file), added to the system store. May be NULL. The
+     * trust files (ca_file, crl_file, system store) are read once, at the first secure connect
+     * of the context. */
     const char *ca_file;
     /* Client: do not load the system trust store (only ca_file is trusted). */
     bool no_system_trust;
@@ -355,8 +358,11 @@ enum rr_result rr_context_connect_secure(struct rr_context *ctx, const char *hos
 
 /* Listen on @p local_host (NULL or "" = all IPv6 and IPv4 addresses; a literal address or a
  * name) on @p handshake_port (0 = ephemeral) with @p transport_port (0 = ephemeral) reserved
- * for the transport. RR_EVENT_LISTENING reports the bound ports; a bind failure ends with
- * RR_EVENT_DISCONNECTED (HandshakePortBusy, TransportPortBusy, HandshakePermissionDenied).
+ * for the transport. RR_EVENT_LISTENING reports the bound ports; a failure ends with
+ * RR_EVENT_DISCONNECTED: HandshakePortBusy, TransportPortBusy, HandshakePermissionDenied,
+ * HandshakeUnreachable / TransportUnreachable (address not on this machine); when secure also
+ * NoServerCertificate (the provider failed, cancelled or did not answer within the handshake
+ * timeout) and InternalError (an invalid realm: printable ASCII, at most 256 characters).
  * One client is served; after its disconnect the context is disconnected and may listen
  * again. Errors: RR_ERROR_INVALID_ARGUMENT, RR_ERROR_WRONG_STATE. */
 enum rr_result rr_context_listen(struct rr_context *ctx, const char *local_host,
@@ -426,14 +432,17 @@ enum rr_result rr_context_stats(struct rr_context *ctx, struct rr_connection_sta
  * OPEN_PENDING until the peer confirms (RR_EVENT_DATA_CHANNEL_OPENED). The context owns the
  * channel; rr_data_channel_destroy() closes and releases it.
  * Errors: RR_ERROR_INVALID_ARGUMENT (id out of this role's range), RR_ERROR_NOT_CONNECTED,
- * RR_ERROR_CHANNEL_EXISTS. */
+ * RR_ERROR_CHANNEL_EXISTS (open, or the close of an earlier channel with that id is still
+ * queued: retry after RR_EVENT_DATA_CHANNEL_CLOSED or shortly after). */
 enum rr_result rr_data_channel_create(struct rr_context *ctx, uint8_t id,
                                       enum rr_priority priority,
                                       struct rr_data_channel **out_channel);
 
 /* Queue @p size bytes (copied) on @p ch. Guaranteed messages are always delivered while the
  * connection lives; best-effort ones are dropped when their priority's queue is congested.
- * Allowed while OPEN_PENDING (sent once open). Errors: RR_ERROR_CHANNEL_CLOSED,
+ * Allowed while OPEN_PENDING: the message follows the open request on the wire. A dropped
+ * best-effort message still returns RR_OK (counted in rr_connection_stats.messages_dropped).
+ * max_send_queue bounds all queued bytes. Errors: RR_ERROR_CHANNEL_CLOSED,
  * RR_ERROR_MESSAGE_TOO_LARGE, RR_ERROR_QUEUE_FULL, RR_ERROR_INVALID_ARGUMENT. */
 enum rr_result rr_data_channel_send(struct rr_data_channel *ch, const void *data, size_t size,
                                     bool guaranteed_delivery);

@@ -96,6 +96,9 @@ bool rr_channel_next_record_locked(struct rr_context *ctx, struct u_buf *out)
             }
             if (m->channel != RR_CHANNEL_CONTROL) {
                 ctx->stats.messages_sent++;
+            } else if (m->size == 3 && m->data[0] == RR_CTRL_CHANNEL_CLOSE &&
+                       m->data[1] <= RR_CHANNEL_DATA_MAX && ctx->close_pending[m->data[1]] > 0) {
+                ctx->close_pending[m->data[1]]--;
             }
             free(m);
         }
@@ -119,6 +122,7 @@ void rr_channel_clear_queues_locked(struct rr_context *ctx)
         memset(&ctx->queues[q], 0, sizeof(ctx->queues[q]));
     }
     ctx->queued_total = 0;
+    memset(ctx->close_pending, 0, sizeof(ctx->close_pending));
 }
 
 /* Ids 0–63 belong to remotes, 64–127 to players. */
@@ -159,7 +163,8 @@ enum rr_result rr_data_channel_create(struct rr_context *ctx, uint8_t id,
     pthread_mutex_lock(&ctx->lock);
     if (!ctx->connected) {
         r = RR_ERROR_NOT_CONNECTED;
-    } else if (ctx->channels[id] != NULL) {
+    } else if (ctx->channels[id] != NULL || ctx->close_pending[id] > 0) {
+        /* Until the old channel's close is on the wire, a new open would overtake it. */
         r = RR_ERROR_CHANNEL_EXISTS;
     } else {
         struct rr_data_channel *ch = channel_new_locked(ctx, id, priority, RR_CHANNEL_OPEN_PENDING);
@@ -265,6 +270,9 @@ void rr_data_channel_destroy(struct rr_data_channel **ch_ptr)
             m->channel = RR_CHANNEL_CONTROL;
             m->size = rr_ctrl_encode(&c, m->data);
             queue_push_locked(ctx, queue_for(ch->priority), m);
+            if (ctx->close_pending[ch->id] < UINT8_MAX) {
+                ctx->close_pending[ch->id]++;
+            }
         }
     }
     if (ch->in_table) {

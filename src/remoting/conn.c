@@ -340,6 +340,16 @@ static bool process_input(struct rr_conn *conn)
             snprintf(why, sizeof(why), "record on unknown channel %u", h.channel);
             return protocol_error(conn, why);
         }
+        if (h.channel <= RR_CHANNEL_DATA_MAX && (h.flags & RR_RECORD_FLAG_FIRST) != 0) {
+            pthread_mutex_lock(&ctx->lock);
+            bool known = ctx->channel_seen[h.channel];
+            pthread_mutex_unlock(&ctx->lock);
+            if (!known) {
+                char why[96];
+                snprintf(why, sizeof(why), "data on channel %u, which was never opened", h.channel);
+                return protocol_error(conn, why);
+            }
+        }
         const uint8_t *msg = NULL;
         size_t msg_len = 0;
         const char *rwhy = NULL;
@@ -446,6 +456,8 @@ bool rr_conn_established_step(struct rr_conn *conn, short revents)
         bool paused = ctx->reading_paused;
         pthread_mutex_unlock(&ctx->lock);
         if (paused) {
+            /* We stopped reading, not the peer its sending: no timeout for that. */
+            conn->last_rx_ms = now;
             break;
         }
         ssize_t n = rr_conn_read(conn, RR_CONN_IN_LIMIT);

@@ -679,10 +679,23 @@ void rr_context_destroy(struct rr_context **ctx_ptr)
     free(ctx);
 }
 
-static enum rr_result begin_command(struct rr_context *ctx, enum rr_command cmd, const char *host,
-                                    uint16_t port, uint16_t tport, bool secure)
+/* The interfaces are stored under the same lock as the state check, so a refused call never
+ * touches what an operation in progress uses. */
+struct command_args {
+    enum rr_command cmd;
+    const char *host;
+    uint16_t port;
+    uint16_t transport_port;
+    bool secure;
+    struct rr_authentication_provider *auth;
+    struct rr_certificate_validator *validator;
+    struct rr_certificate_provider *cert_provider;
+    struct rr_authentication_receiver *auth_receiver;
+};
+
+static enum rr_result begin_command(struct rr_context *ctx, const struct command_args *a)
 {
-    if (host != NULL && strlen(host) >= sizeof(ctx->cmd_host)) {
+    if (a->host != NULL && strlen(a->host) >= sizeof(ctx->cmd_host)) {
         return RR_ERROR_INVALID_ARGUMENT;
     }
     pthread_mutex_lock(&ctx->lock);
@@ -690,13 +703,17 @@ static enum rr_result begin_command(struct rr_context *ctx, enum rr_command cmd,
         pthread_mutex_unlock(&ctx->lock);
         return RR_ERROR_WRONG_STATE;
     }
-    ctx->command = cmd;
+    ctx->command = a->cmd;
     ctx->state = RR_STATE_CONNECTING;
     ctx->last_reason = RR_REASON_NONE;
-    snprintf(ctx->cmd_host, sizeof(ctx->cmd_host), "%s", host != NULL ? host : "");
-    ctx->cmd_port = port;
-    ctx->cmd_transport_port = tport;
-    ctx->cmd_secure = secure;
+    snprintf(ctx->cmd_host, sizeof(ctx->cmd_host), "%s", a->host != NULL ? a->host : "");
+    ctx->cmd_port = a->port;
+    ctx->cmd_transport_port = a->transport_port;
+    ctx->cmd_secure = a->secure;
+    ctx->cmd_auth = a->auth;
+    ctx->cmd_validator = a->validator;
+    ctx->cmd_cert_provider = a->cert_provider;
+    ctx->cmd_auth_receiver = a->auth_receiver;
     ctx->have_info = false;
     memset(&ctx->info, 0, sizeof(ctx->info));
     pthread_mutex_unlock(&ctx->lock);
@@ -704,27 +721,14 @@ static enum rr_result begin_command(struct rr_context *ctx, enum rr_command cmd,
     return RR_OK;
 }
 
-static void set_interfaces(struct rr_context *ctx, struct rr_authentication_provider *auth,
-                           struct rr_certificate_validator *validator,
-                           struct rr_certificate_provider *cp,
-                           struct rr_authentication_receiver *ar)
-{
-    pthread_mutex_lock(&ctx->lock);
-    ctx->cmd_auth = auth;
-    ctx->cmd_validator = validator;
-    ctx->cmd_cert_provider = cp;
-    ctx->cmd_auth_receiver = ar;
-    pthread_mutex_unlock(&ctx->lock);
-}
-
 enum rr_result rr_context_connect(struct rr_context *ctx, const char *host, uint16_t port)
 {
     if (ctx == NULL || host == NULL || host[0] == '\0') {
         return RR_ERROR_INVALID_ARGUMENT;
     }
-    set_interfaces(ctx, NULL, NULL, NULL, NULL);
-    return begin_command(ctx, RR_CMD_CONNECT, host, port ? port : RR_DEFAULT_HANDSHAKE_PORT, 0,
-                         false);
+    struct command_args a = {.cmd = RR_CMD_CONNECT, .host = host,
+                             .port = port ? port : RR_DEFAULT_HANDSHAKE_PORT};
+    return begin_command(ctx, &a);
 }
 
 enum rr_result rr_context_connect_secure(struct rr_context *ctx, const char *host, uint16_t port,
@@ -735,15 +739,10 @@ enum rr_result rr_context_connect_secure(struct rr_context *ctx, const char *hos
         (validator != NULL && validator->validate_certificate == NULL)) {
         return RR_ERROR_INVALID_ARGUMENT;
     }
-    pthread_mutex_lock(&ctx->lock);
-    bool idle = ctx->state == RR_STATE_DISCONNECTED && ctx->command == RR_CMD_NONE;
-    pthread_mutex_unlock(&ctx->lock);
-    if (!idle) {
-        return RR_ERROR_WRONG_STATE;
-    }
-    set_interfaces(ctx, auth, validator, NULL, NULL);
-    return begin_command(ctx, RR_CMD_CONNECT, host, port ? port : RR_DEFAULT_HANDSHAKE_PORT, 0,
-                         true);
+    struct command_args a = {.cmd = RR_CMD_CONNECT, .host = host,
+                             .port = port ? port : RR_DEFAULT_HANDSHAKE_PORT, .secure = true,
+                             .auth = auth, .validator = validator};
+    return begin_command(ctx, &a);
 }
 
 enum rr_result rr_context_listen(struct rr_context *ctx, const char *local_host,
@@ -752,14 +751,9 @@ enum rr_result rr_context_listen(struct rr_context *ctx, const char *local_host,
     if (ctx == NULL) {
         return RR_ERROR_INVALID_ARGUMENT;
     }
-    pthread_mutex_lock(&ctx->lock);
-    bool idle = ctx->state == RR_STATE_DISCONNECTED && ctx->command == RR_CMD_NONE;
-    pthread_mutex_unlock(&ctx->lock);
-    if (!idle) {
-        return RR_ERROR_WRONG_STATE;
-    }
-    set_interfaces(ctx, NULL, NULL, NULL, NULL);
-    return begin_command(ctx, RR_CMD_LISTEN, local_host, handshake_port, transport_port, false);
+    struct command_args a = {.cmd = RR_CMD_LISTEN, .host = local_host, .port = handshake_port,
+                             .transport_port = transport_port};
+    return begin_command(ctx, &a);
 }
 
 enum rr_result rr_context_listen_secure(struct rr_context *ctx, const char *local_host,
@@ -771,14 +765,10 @@ enum rr_result rr_context_listen_secure(struct rr_context *ctx, const char *loca
         auth_receiver == NULL || auth_receiver->validate_token == NULL) {
         return RR_ERROR_INVALID_ARGUMENT;
     }
-    pthread_mutex_lock(&ctx->lock);
-    bool idle = ctx->state == RR_STATE_DISCONNECTED && ctx->command == RR_CMD_NONE;
-    pthread_mutex_unlock(&ctx->lock);
-    if (!idle) {
-        return RR_ERROR_WRONG_STATE;
-    }
-    set_interfaces(ctx, NULL, NULL, cert_provider, auth_receiver);
-    return begin_command(ctx, RR_CMD_LISTEN, local_host, handshake_port, transport_port, true);
+    struct command_args a = {.cmd = RR_CMD_LISTEN, .host = local_host, .port = handshake_port,
+                             .transport_port = transport_port, .secure = true,
+                             .cert_provider = cert_provider, .auth_receiver = auth_receiver};
+    return begin_command(ctx, &a);
 }
 
 enum rr_result rr_context_disconnect(struct rr_context *ctx)

@@ -175,6 +175,7 @@ struct rr_context {
     bool connected;                           /* an established connection exists */
     struct rr_data_channel *channels[128];    /* open or pending, by id */
     bool channel_seen[128];                   /* opened at some point on this connection */
+    uint8_t close_pending[128];               /* our CHANNEL_CLOSE still queued, by id */
     struct rr_data_channel *all_channels;     /* every channel object not yet destroyed */
     struct rr_msg_queue queues[RR_QUEUE_COUNT];
     size_t queued_total;

@@ -441,7 +441,7 @@ int rr_handshake_verify_cb(X509_STORE_CTX *xs, void *arg)
         /* The untrusted stack holds the server's whole chain, leaf first. */
         STACK_OF(X509) *sk = X509_STORE_CTX_get0_untrusted(xs);
         int n = sk != NULL ? sk_X509_num(sk) : 0;
-        if (n <= 0 || n > 16) {
+        if (n <= 0 || n > RR_MAX_CHAIN_LENGTH) {
             X509_STORE_CTX_set_error(xs, X509_V_ERR_CERT_CHAIN_TOO_LONG);
             return 0;
         }

@@ -61,6 +61,9 @@ void rr_record_reader_init(struct rr_record_reader *r, size_t max_message)
 {
     memset(r, 0, sizeof(*r));
     r->max_message = max_message;
+    /* Messages of different priorities interleave, but a peer may not park a partial message
+     * on every channel. */
+    r->max_total = max_message > SIZE_MAX / 4 ? SIZE_MAX : max_message * 4;
 }
 
 void rr_record_reader_fini(struct rr_record_reader *r)
@@ -105,6 +108,11 @@ enum rr_record_status rr_record_reader_push(struct rr_record_reader *r,
         *why = "message larger than the limit";
         return RR_RECORD_BAD;
     }
+    if (h->length > r->max_total - r->total) {
+        *why = "partial messages on all channels exceed the reassembly limit";
+        return RR_RECORD_BAD;
+    }
+    r->total += h->length;
     if (pt->cap - pt->len < h->length) {
         size_t ncap = pt->cap ? pt->cap : 65536;
         while (ncap - pt->len < h->length) {
@@ -125,6 +133,7 @@ enum rr_record_status rr_record_reader_push(struct rr_record_reader *r,
     if (last) {
         static const uint8_t empty;
         pt->active = false;
+        r->total -= pt->len;
         /* An empty message split into empty fragments never allocated a buffer; NULL would
          * read as "more to come". */
         *out_msg = pt->data != NULL ? pt->data : &empty;

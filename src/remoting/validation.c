@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RR_MAX_CHAIN 10
+#define RR_MAX_CHAIN RR_MAX_CHAIN_LENGTH
 
 struct verify_state {
     struct rr_certificate_validation_result *res;
@@ -114,7 +114,11 @@ X509_STORE *rr_validation_store(const struct rr_validation_params *p, char *deta
         snprintf(detail, n, "cannot load CA file %.200s", p->ca_file);
         ok = false;
     }
-    if (ok && p->crl_file[0] != '\0' && X509_STORE_load_file(store, p->crl_file) != 1) {
+    /* Only the CRLs of the CRL file: a certificate in it must not become a trust anchor. */
+    X509_LOOKUP *lu = ok && p->crl_file[0] != '\0' ? X509_STORE_add_lookup(store, X509_LOOKUP_file())
+                                                  : NULL;
+    if (ok && p->crl_file[0] != '\0' &&
+        (lu == NULL || X509_load_crl_file(lu, p->crl_file, X509_FILETYPE_PEM) <= 0)) {
         snprintf(detail, n, "cannot load CRL file %.200s", p->crl_file);
         ok = false;
     }

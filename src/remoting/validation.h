@@ -14,6 +14,9 @@
 #include <openssl/x509.h>
 #include <pthread.h>
 
+/* Longest server chain accepted (TLS layer and system validation alike). */
+#define RR_MAX_CHAIN_LENGTH 10
+
 struct rr_validation_params {
     char ca_file[512];
     char crl_file[512];

@@ -27,9 +27,17 @@ uint8_t *u_buf_reserve(struct u_buf *b, size_t extra, size_t limit)
     while (ncap - len < extra) {
         ncap *= 2;
     }
-    uint8_t *n = realloc(b->data, ncap);
+    /* Not realloc: the old block may hold a token and must be wiped before it is freed. */
+    uint8_t *n = malloc(ncap);
     if (n == NULL) {
         return NULL;
+    }
+    if (b->data != NULL) {
+        memcpy(n, b->data + b->start, len);
+        explicit_bzero(b->data, b->cap);
+        free(b->data);
+        b->start = 0;
+        b->end = len;
     }
     b->data = n;
     b->cap = ncap;

@@ -124,7 +124,7 @@ static void tp_get_token(struct rr_authentication_provider *self, const char *re
     p->calls++;
     snprintf(p->last_realm, sizeof(p->last_realm), "%s", realm);
     if (p->defer) {
-        p->pending = req;
+        __atomic_store_n(&p->pending, req, __ATOMIC_SEQ_CST);
     } else if (p->cancel) {
         rr_token_request_cancel(req);
     } else {
@@ -152,7 +152,7 @@ static void tr_validate(struct rr_authentication_receiver *self, const char *tok
     r->calls++;
     r->last_token_len = strlen(token);
     if (r->defer) {
-        r->pending = req;
+        __atomic_store_n(&r->pending, req, __ATOMIC_SEQ_CST);
         return;
     }
     rr_token_validation_complete(req, r->expected != NULL && strcmp(token, r->expected) == 0);
@@ -175,7 +175,7 @@ static void cp_get(struct rr_certificate_provider *self, struct rr_certificate_r
         (struct rr_test_cert_provider *)((char *)self - offsetof(struct rr_test_cert_provider, base));
     p->calls++;
     if (p->defer) {
-        p->pending = req;
+        __atomic_store_n(&p->pending, req, __ATOMIC_SEQ_CST);
         return;
     }
     rr_certificate_request_complete(req, p->store, p->size, p->subject, p->password);
@@ -221,7 +221,7 @@ static void v_validate(struct rr_certificate_validator *self,
     v->chain_count = chain->count;
     v->leaf_size = chain->count ? chain->certificates[0].size : 0;
     if (v->defer) {
-        v->pending = req;
+        __atomic_store_n(&v->pending, req, __ATOMIC_SEQ_CST);
         return;
     }
     struct rr_certificate_validation_result r;
