@@ -24,7 +24,7 @@ enum server_mode {
     SERVE_ECHO,     /* C: one connection, echo 64-byte messages until the client closes */
 };
 
-struct server {
+struct anchor_server {
     struct bench_anchor *a;
     enum server_mode mode;
     size_t bulk_bytes;
@@ -36,7 +36,7 @@ struct server {
 
 /* Wait for a connection, waking now and then to notice stop: a client that failed to connect
  * must not leave the server blocked in accept() and the join hanging. */
-static int accept_or_stop(struct server *s)
+static int accept_or_stop(struct anchor_server *s)
 {
     struct pollfd pfd = {.fd = s->a->listen_fd, .events = POLLIN};
     while (!atomic_load(&s->stop)) {
@@ -47,7 +47,7 @@ static int accept_or_stop(struct server *s)
     return -1;
 }
 
-static bool serve_request(struct server *s, int fd)
+static bool serve_request(struct anchor_server *s, int fd)
 {
     unsigned char req[BENCH_REQUEST_SIZE];
     unsigned char resp[BENCH_RESPONSE_SIZE];
@@ -63,7 +63,7 @@ static bool serve_request(struct server *s, int fd)
     return ok;
 }
 
-static bool serve_bulk(struct server *s, int fd)
+static bool serve_bulk(struct anchor_server *s, int fd)
 {
     SSL *ssl = bench_tls_accept(&s->a->tls, fd);
     if (ssl == NULL) {
@@ -88,7 +88,7 @@ static bool serve_bulk(struct server *s, int fd)
     return ok;
 }
 
-static bool serve_echo(struct server *s, int fd)
+static bool serve_echo(struct anchor_server *s, int fd)
 {
     SSL *ssl = bench_tls_accept(&s->a->tls, fd);
     if (ssl == NULL) {
@@ -109,7 +109,7 @@ static bool serve_echo(struct server *s, int fd)
 
 static void *server_main(void *arg)
 {
-    struct server *s = arg;
+    struct anchor_server *s = arg;
     do {
         int fd = accept_or_stop(s);
         if (fd < 0)
@@ -132,7 +132,7 @@ static void *server_main(void *arg)
     return NULL;
 }
 
-static bool server_start(struct server *s, struct bench_anchor *a, enum server_mode mode,
+static bool server_start(struct anchor_server *s, struct bench_anchor *a, enum server_mode mode,
                          size_t bulk_bytes)
 {
     memset(s, 0, sizeof(*s));
@@ -150,7 +150,7 @@ static bool server_start(struct server *s, struct bench_anchor *a, enum server_m
 }
 
 /* Returns false when the server reported a failure. */
-static bool server_stop(struct server *s)
+static bool server_stop(struct anchor_server *s)
 {
     atomic_store(&s->stop, true);
     pthread_join(s->thread, NULL);
@@ -175,6 +175,7 @@ bool bench_anchor_init(struct bench_anchor *a)
 
 void bench_anchor_fini(struct bench_anchor *a)
 {
+    bench_anchor_session_stop(a);
     if (a->listen_fd >= 0)
         close(a->listen_fd);
     a->listen_fd = -1;
@@ -222,41 +223,34 @@ static void note_negotiated(struct bench_anchor *a, SSL *ssl)
     snprintf(a->group, sizeof(a->group), "%s", name != NULL ? name : "?");
 }
 
-bool bench_anchor_connect(struct bench_anchor *a, const struct bench_params *p,
-                          struct bench_figures *out)
+bool bench_anchor_connect_start(struct bench_anchor *a)
 {
-    struct bench_samples samples;
-    if (!bench_samples_init(&samples, p->connect_iterations))
+    struct anchor_server *s = malloc(sizeof(*s));
+    if (s == NULL || !server_start(s, a, SERVE_REQUESTS, 0)) {
+        free(s);
         return false;
-    struct server srv;
-    bool started = server_start(&srv, a, SERVE_REQUESTS, 0);
-    bool ok = started;
-    for (unsigned i = 0; ok && i < p->connect_warmup + p->connect_iterations; i++) {
-        SSL *ssl = NULL;
-        double us = client_exchange(a, &ssl);
-        ok = us >= 0;
-        if (ok && i == 0)
-            note_negotiated(a, ssl);
-        bench_tls_close(ssl);
-        if (ok && i >= p->connect_warmup)
-            ok = bench_samples_add(&samples, us);
     }
-    if (started)
-        ok = server_stop(&srv) && ok;
-    if (ok) {
-        out->connect_first_median_us = bench_samples_median(&samples);
-        out->connect_first_p99_us = bench_samples_p99(&samples);
-        out->connect_cached_median_us = out->connect_first_median_us;
-        out->connect_cached_p99_us = out->connect_first_p99_us;
-    }
-    bench_samples_fini(&samples);
-    return ok;
+    a->session = s;
+    return true;
+}
+
+bool bench_anchor_connect_once(struct bench_anchor *a, double *out_us)
+{
+    SSL *ssl = NULL;
+    double us = client_exchange(a, &ssl);
+    if (us < 0)
+        return false;
+    if (a->cipher[0] == '\0')
+        note_negotiated(a, ssl);
+    bench_tls_close(ssl);
+    *out_us = us;
+    return true;
 }
 
 bool bench_anchor_bulk(struct bench_anchor *a, const struct bench_params *p,
                        struct bench_figures *out)
 {
-    struct server srv;
+    struct anchor_server srv;
     if (!server_start(&srv, a, SERVE_BULK, p->bulk_bytes))
         return false;
     unsigned char *chunk = malloc(BENCH_BULK_CHUNK);
@@ -283,45 +277,52 @@ bool bench_anchor_bulk(struct bench_anchor *a, const struct bench_params *p,
     return ok;
 }
 
-bool bench_anchor_rtt(struct bench_anchor *a, const struct bench_params *p,
-                      struct bench_figures *out)
+bool bench_anchor_rtt_start(struct bench_anchor *a)
 {
-    struct bench_samples samples;
-    if (!bench_samples_init(&samples, p->rtt_iterations))
+    struct anchor_server *s = malloc(sizeof(*s));
+    if (s == NULL || !server_start(s, a, SERVE_ECHO, 0)) {
+        free(s);
         return false;
-    struct server srv;
-    bool started = server_start(&srv, a, SERVE_ECHO, 0);
-    bool ok = started;
-    SSL *ssl = ok ? client_open(a) : NULL;
-    ok = ok && ssl != NULL;
+    }
+    a->session = s;
+    a->session_ssl = client_open(a);
+    return a->session_ssl != NULL;
+}
+
+bool bench_anchor_rtt_once(struct bench_anchor *a, double *out_us)
+{
     unsigned char msg[BENCH_SMALL_SIZE];
     unsigned char back[BENCH_SMALL_SIZE];
     memset(msg, 'e', sizeof(msg));
-    for (unsigned i = 0; ok && i < p->rtt_warmup + p->rtt_iterations; i++) {
-        uint64_t t0 = bench_now_ns();
-        ok = bench_ssl_write_all(ssl, msg, sizeof(msg)) &&
-             bench_ssl_read_full(ssl, back, sizeof(back));
-        uint64_t t1 = bench_now_ns();
-        if (ok && i >= p->rtt_warmup)
-            ok = bench_samples_add(&samples, (double)(t1 - t0) / 1000.0);
-    }
-    if (!ok)
+    uint64_t t0 = bench_now_ns();
+    bool ok = bench_ssl_write_all(a->session_ssl, msg, sizeof(msg)) &&
+              bench_ssl_read_full(a->session_ssl, back, sizeof(back));
+    uint64_t t1 = bench_now_ns();
+    if (!ok) {
         bench_tls_print_errors("echo round trip");
-    bench_tls_close(ssl);
-    if (started)
-        ok = server_stop(&srv) && ok;
-    if (ok) {
-        out->rtt_median_us = bench_samples_median(&samples);
-        out->rtt_p99_us = bench_samples_p99(&samples);
+        return false;
     }
-    bench_samples_fini(&samples);
+    *out_us = (double)(t1 - t0) / 1000.0;
+    return true;
+}
+
+bool bench_anchor_session_stop(struct bench_anchor *a)
+{
+    /* Closing the client first ends the echo server's loop; the request server just polls. */
+    bench_tls_close(a->session_ssl);
+    a->session_ssl = NULL;
+    if (a->session == NULL)
+        return true;
+    bool ok = server_stop(a->session);
+    free(a->session);
+    a->session = NULL;
     return ok;
 }
 
 bool bench_anchor_handshakes(struct bench_anchor *a, const struct bench_params *p,
                              struct bench_figures *out)
 {
-    struct server srv;
+    struct anchor_server srv;
     if (!server_start(&srv, a, SERVE_REQUESTS, 0))
         return false;
     bool ok = true;

@@ -121,7 +121,7 @@ static bool create_context(struct bench_openrr *rr, struct bench_endpoint *ep, e
 }
 
 /* Listen on the fixed ports (ephemeral the first time) and wait until the library says so. */
-static bool listen_again(struct bench_openrr *rr)
+static bool listen_again(struct bench_openrr *rr, bool settle)
 {
     struct bench_endpoint *l = &rr->listener;
     unsigned listening = bench_endpoint_read(l, &l->listening);
@@ -138,7 +138,7 @@ static bool listen_again(struct bench_openrr *rr)
     rr->port = l->port;
     rr->transport_port = l->transport_port;
     pthread_mutex_unlock(&l->mu);
-    if (rr->settle) {
+    if (settle) {
         struct timespec pause = {.tv_sec = (time_t)(rr->settle_ns / 1000000000u),
                                  .tv_nsec = (long)(rr->settle_ns % 1000000000u)};
         nanosleep(&pause, NULL);
@@ -198,7 +198,7 @@ bool bench_openrr_init(struct bench_openrr *rr)
     }
     return time_store_load(rr) && write_ca_pem(rr) &&
            create_context(rr, &rr->listener, RR_ROLE_PLAYER) &&
-           create_context(rr, &rr->client, RR_ROLE_REMOTE) && listen_again(rr);
+           create_context(rr, &rr->client, RR_ROLE_REMOTE) && listen_again(rr, false);
 }
 
 void bench_openrr_fini(struct bench_openrr *rr)
@@ -283,7 +283,7 @@ static void note_reason(struct bench_openrr *rr, struct bench_endpoint *ep,
 
 /* The client disconnects; both sides must report it; the listener, which serves one
  * connection per listen, listens again on the same ports. */
-static bool disconnect_and_relisten(struct bench_openrr *rr)
+static bool disconnect_and_relisten(struct bench_openrr *rr, bool settle)
 {
     struct bench_endpoint *c = &rr->client;
     struct bench_endpoint *l = &rr->listener;
@@ -299,7 +299,7 @@ static bool disconnect_and_relisten(struct bench_openrr *rr)
         return false;
     note_reason(rr, c, RR_REASON_DISCONNECT_REQUEST);
     note_reason(rr, l, RR_REASON_PEER_DISCONNECT_REQUEST);
-    return listen_again(rr);
+    return listen_again(rr, settle);
 }
 
 /* Open a channel from the client and wait until both sides know it. */
@@ -341,74 +341,33 @@ static bool send_guaranteed(struct rr_data_channel *ch, const void *data, size_t
 
 /* ---- figures --------------------------------------------------------------------------------- */
 
-/* n connects; fresh=true makes a new client context before each, so no token is cached. */
-static bool connect_series(struct bench_openrr *rr, unsigned warmup, unsigned n, bool fresh,
-                           struct bench_samples *samples, struct bench_samples *lib_samples)
+bool bench_openrr_connect_once(struct bench_openrr *rr, bool fresh, double *out_us,
+                               double *out_lib_us)
 {
-    for (unsigned i = 0; i < warmup + n; i++) {
-        if (fresh) {
-            /* Not timed: creating a context is not part of connecting. */
-            rr_context_destroy(&rr->client.ctx);
-            if (!create_context(rr, &rr->client, RR_ROLE_REMOTE))
-                return false;
-        }
-        double us = 0;
-        struct rr_connection_info info;
-        if (!connect_measure(rr, &us, &info))
-            return false;
-        if (fresh && info.token_from_cache)
-            rr->first_from_cache++;
-        if (!fresh) {
-            rr->cached_total++;
-            if (!info.token_from_cache)
-                rr->cached_not_cached++;
-        }
-        if (i >= warmup && (!bench_samples_add(samples, us) ||
-                            !bench_samples_add(lib_samples, (double)info.handshake_us)))
-            return false;
-        if (!disconnect_and_relisten(rr))
+    if (fresh) {
+        /* Not timed: creating a context is not part of connecting. */
+        rr_context_destroy(&rr->client.ctx);
+        if (!create_context(rr, &rr->client, RR_ROLE_REMOTE))
             return false;
     }
-    return true;
-}
-
-bool bench_openrr_connect(struct bench_openrr *rr, const struct bench_params *p,
-                          struct bench_figures *out)
-{
-    struct bench_samples first, first_lib, cached, cached_lib;
-    /* Connect only once the listener has loaded its store, as a remote connecting to a
-     * player that has been listening for a while would. */
-    rr->settle = true;
-    bool ok = bench_samples_init(&first, p->connect_iterations) &&
-              bench_samples_init(&first_lib, p->connect_iterations) &&
-              bench_samples_init(&cached, p->connect_iterations) &&
-              bench_samples_init(&cached_lib, p->connect_iterations);
     unsigned tokens = atomic_load(&rr->tokens_requested);
-    ok = ok &&
-         connect_series(rr, p->connect_warmup, p->connect_iterations, true, &first, &first_lib);
-    rr->first_token_requests = atomic_load(&rr->tokens_requested) - tokens;
-    tokens = atomic_load(&rr->tokens_requested);
-    if (ok) {
-        out->connect_first_median_us = bench_samples_median(&first);
-        out->connect_first_p99_us = bench_samples_p99(&first);
-        rr->lib_first_median_us = bench_samples_median(&first_lib);
+    struct rr_connection_info info;
+    if (!connect_measure(rr, out_us, &info))
+        return false;
+    tokens = atomic_load(&rr->tokens_requested) - tokens;
+    if (fresh) {
+        rr->first_token_requests += tokens;
+        if (info.token_from_cache)
+            rr->first_from_cache++;
+    } else {
+        rr->cached_token_requests += tokens;
+        rr->cached_total++;
+        if (!info.token_from_cache)
+            rr->cached_not_cached++;
     }
-    /* The last fresh context connected successfully, so it holds a token for this
-     * host/port/realm: from here on every connect should send it in the first request. */
-    ok = ok &&
-         connect_series(rr, p->connect_warmup, p->connect_iterations, false, &cached, &cached_lib);
-    rr->cached_token_requests = atomic_load(&rr->tokens_requested) - tokens;
-    if (ok) {
-        out->connect_cached_median_us = bench_samples_median(&cached);
-        out->connect_cached_p99_us = bench_samples_p99(&cached);
-        rr->lib_cached_median_us = bench_samples_median(&cached_lib);
-    }
-    rr->settle = false;
-    bench_samples_fini(&first);
-    bench_samples_fini(&first_lib);
-    bench_samples_fini(&cached);
-    bench_samples_fini(&cached_lib);
-    return ok;
+    *out_lib_us = (double)info.handshake_us;
+    /* Settle so that the next connect, whichever side makes it, finds a loaded listener. */
+    return disconnect_and_relisten(rr, true);
 }
 
 bool bench_openrr_bulk(struct bench_openrr *rr, const struct bench_params *p,
@@ -443,59 +402,51 @@ bool bench_openrr_bulk(struct bench_openrr *rr, const struct bench_params *p,
     pthread_mutex_unlock(&l->mu);
     free(chunk);
     rr_data_channel_destroy(&ch);
-    ok = disconnect_and_relisten(rr) && ok;
+    ok = disconnect_and_relisten(rr, false) && ok;
     if (ok)
         out->bulk_mb_s = (double)p->bulk_bytes / ((double)(t1 - t0) / 1e9) / 1e6;
     return ok;
 }
 
-bool bench_openrr_rtt(struct bench_openrr *rr, const struct bench_params *p,
-                      struct bench_figures *out)
+bool bench_openrr_rtt_start(struct bench_openrr *rr)
 {
-    struct bench_endpoint *c = &rr->client;
-    struct bench_endpoint *l = &rr->listener;
-    struct bench_samples samples;
-    if (!bench_samples_init(&samples, p->rtt_iterations))
-        return false;
     double us;
     struct rr_connection_info info;
-    struct rr_data_channel *ch = NULL;
-    bool ok = connect_measure(rr, &us, &info) && open_channel(rr, BENCH_ECHO_CHANNEL, &ch);
-    unsigned char msg[BENCH_SMALL_SIZE];
-    memset(msg, 'e', sizeof(msg));
+    return connect_measure(rr, &us, &info) && open_channel(rr, BENCH_ECHO_CHANNEL, &rr->echo_ch);
+}
+
+bool bench_openrr_rtt_once(struct bench_openrr *rr, double *out_us)
+{
+    static const unsigned char msg[BENCH_SMALL_SIZE] = {'e'};
+    struct bench_endpoint *c = &rr->client;
+    struct bench_endpoint *l = &rr->listener;
+    unsigned echoes = bench_endpoint_read(c, &c->echoes);
     unsigned c_disc = bench_endpoint_read(c, &c->disconnected);
-    for (unsigned i = 0; ok && i < p->rtt_warmup + p->rtt_iterations; i++) {
-        unsigned echoes = bench_endpoint_read(c, &c->echoes);
-        uint64_t t0 = bench_now_ns();
-        ok = send_guaranteed(ch, msg, sizeof(msg)) &&
-             bench_endpoint_wait(c, &c->echoes, echoes, &c->disconnected, c_disc, "echo");
-        if (!ok)
-            break;
-        /* The end is when the echo reached the client's callback, not when this thread woke:
-         * the wake-up is the benchmark's own hop, not the library's. */
-        pthread_mutex_lock(&c->mu);
-        uint64_t t1 = c->echo_ns;
-        pthread_mutex_unlock(&c->mu);
-        if (i >= p->rtt_warmup)
-            ok = bench_samples_add(&samples, (double)(t1 - t0) / 1000.0);
-    }
-    if (!ok) {
+    uint64_t t0 = bench_now_ns();
+    if (!send_guaranteed(rr->echo_ch, msg, sizeof(msg)) ||
+        !bench_endpoint_wait(c, &c->echoes, echoes, &c->disconnected, c_disc, "echo")) {
         pthread_mutex_lock(&l->mu);
         if (l->echo_error != RR_OK)
             fprintf(stderr, "openrr: the listener's echo send failed: %s\n",
                     rr_result_str(l->echo_error));
         pthread_mutex_unlock(&l->mu);
+        return false;
     }
-    if (ch != NULL) {
-        rr_data_channel_destroy(&ch);
-        ok = disconnect_and_relisten(rr) && ok;
-    }
-    if (ok) {
-        out->rtt_median_us = bench_samples_median(&samples);
-        out->rtt_p99_us = bench_samples_p99(&samples);
-    }
-    bench_samples_fini(&samples);
-    return ok;
+    /* The end is when the echo reached the client's callback, not when this thread woke:
+     * the wake-up is the benchmark's own hop, not the library's. */
+    pthread_mutex_lock(&c->mu);
+    uint64_t t1 = c->echo_ns;
+    pthread_mutex_unlock(&c->mu);
+    *out_us = (double)(t1 - t0) / 1000.0;
+    return true;
+}
+
+bool bench_openrr_rtt_stop(struct bench_openrr *rr)
+{
+    if (rr->echo_ch == NULL)
+        return true;
+    rr_data_channel_destroy(&rr->echo_ch);
+    return disconnect_and_relisten(rr, false);
 }
 
 bool bench_openrr_handshakes(struct bench_openrr *rr, const struct bench_params *p,
@@ -512,7 +463,7 @@ bool bench_openrr_handshakes(struct bench_openrr *rr, const struct bench_params 
     while (t1 - t0 < limit) {
         double us;
         struct rr_connection_info info;
-        if (!connect_measure(rr, &us, &info) || !disconnect_and_relisten(rr))
+        if (!connect_measure(rr, &us, &info) || !disconnect_and_relisten(rr, false))
             return false;
         done++;
         t1 = bench_now_ns();

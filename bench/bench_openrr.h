@@ -41,7 +41,6 @@ struct bench_openrr {
      * which runs the same load. */
     double store_load_us;
     uint64_t settle_ns;
-    bool settle;
 
     struct rr_certificate_provider cert_provider;
     struct rr_authentication_receiver auth_receiver;
@@ -54,12 +53,13 @@ struct bench_openrr {
     unsigned cached_not_cached; /* "cached" connects that did not send one */
     unsigned cached_total;
     _Atomic unsigned tokens_requested; /* get_token calls (client network thread) */
-    unsigned first_token_requests;     /* during the first-connect series */
-    unsigned cached_token_requests;    /* during the cached series */
-    unsigned odd_disconnects;   /* reasons other than DisconnectRequest/PeerDisconnectRequest */
-    char odd_disconnect[128];   /* the first of them */
-    double lib_first_median_us; /* rr_connection_info.handshake_us, the library's own view */
-    double lib_cached_median_us;
+    unsigned first_token_requests;     /* during first connects */
+    unsigned cached_token_requests;    /* during cached connects */
+    unsigned odd_disconnects;    /* reasons other than DisconnectRequest/PeerDisconnectRequest */
+    char odd_disconnect[128];    /* the first of them */
+    double lib_first_median_us;  /* rr_connection_info.handshake_us, the library's own view */
+    double lib_cached_median_us; /* (both filled by bench_interleave) */
+    struct rr_data_channel *echo_ch; /* C' */
 };
 
 /* Create the certificate, its PEM, both contexts, and start listening.
@@ -68,17 +68,26 @@ bool bench_openrr_init(struct bench_openrr *rr);
 /* Destroy the contexts, remove the PEM, wipe and free the store. Safe after a failed init. */
 void bench_openrr_fini(struct bench_openrr *rr);
 
-/* Each returns false on a functional error (printed); on success it fills its figures. */
-/* A': connect_secure → Connected on the client; first connects (a new client context each
- * time) and cached-token connects (one client context reconnecting). */
-bool bench_openrr_connect(struct bench_openrr *rr, const struct bench_params *p,
-                          struct bench_figures *out);
+/*
+ * A' and C' run one sample per call, so that bench_interleave can alternate them with the
+ * anchor's A and C. Every function returns false on a functional error (printed).
+ */
+/* A': one connect_secure → Connected on the client (the figure, in *out_us; the library's own
+ * rr_connection_info.handshake_us in *out_lib_us), then disconnect, listen again and let the
+ * listener settle. fresh: a new client context first (not timed), so no token is cached;
+ * otherwise the current one reconnects and must send its cached token. */
+bool bench_openrr_connect_once(struct bench_openrr *rr, bool fresh, double *out_us,
+                               double *out_lib_us);
+/* C': connect and open the echo channel. */
+bool bench_openrr_rtt_start(struct bench_openrr *rr);
+/* C': one 64-byte send until its echo reaches the client's event callback. */
+bool bench_openrr_rtt_once(struct bench_openrr *rr, double *out_us);
+/* C': close the echo channel, disconnect, listen again. */
+bool bench_openrr_rtt_stop(struct bench_openrr *rr);
+
 /* B': first rr_data_channel_send → the receiver's callback has counted the last byte. */
 bool bench_openrr_bulk(struct bench_openrr *rr, const struct bench_params *p,
                        struct bench_figures *out);
-/* C': 64-byte send → its echo reaches the sender's event callback. */
-bool bench_openrr_rtt(struct bench_openrr *rr, const struct bench_params *p,
-                      struct bench_figures *out);
 /* D': connect + Connected on both sides + disconnect + listen again, per second. */
 bool bench_openrr_handshakes(struct bench_openrr *rr, const struct bench_params *p,
                              struct bench_figures *out);

@@ -2,13 +2,15 @@
 /*
  * bench_remoting — how libopenrr_remoting compares with plain OpenSSL on the same loopback,
  * in the same process, in the same run: connect latency (first and with a cached token),
- * bulk throughput, small-message round trip and handshakes per second. Each anchor figure is
- * measured right before its OpenRR counterpart so that both see the same machine state.
+ * bulk throughput, small-message round trip and handshakes per second. Latency samples
+ * alternate between the two sides, throughput figures run back to back, so that both see the
+ * same machine state.
  * The exit status says whether everything ran, never whether a target was met.
  * Threads: main is the measuring client; see bench_anchor.h and bench_openrr.h for the rest.
  */
 #include "bench.h"
 #include "bench_anchor.h"
+#include "bench_interleave.h"
 #include "bench_openrr.h"
 #include "bench_report.h"
 #include "bench_stats.h"
@@ -52,33 +54,18 @@ static void usage(FILE *out)
             "usage. Missing a target never changes the exit status.\n");
 }
 
-/* Run one step, saying on stderr what runs and how long it took, so a hang has a name. */
-static bool step(const char *what,
-                 bool (*fn)(void *, const struct bench_params *, struct bench_figures *),
-                 void *self, const struct bench_params *p, struct bench_figures *out)
+/* Say on stderr what runs next, so that a hang has a name. */
+static uint64_t step_begin(const char *what)
 {
     fprintf(stderr, "bench: %-44s", what);
     fflush(stderr);
-    uint64_t t0 = bench_now_ns();
-    bool ok = fn(self, p, out);
-    fprintf(stderr, " %s (%.1f s)\n", ok ? "done" : "FAILED", (double)(bench_now_ns() - t0) / 1e9);
-    return ok;
+    return bench_now_ns();
 }
 
-/* Adapters so that step() can run both sides' functions. */
-#define ADAPT(name, type)                                                                          \
-    static bool run_##name(void *self, const struct bench_params *p, struct bench_figures *out)    \
-    {                                                                                              \
-        return bench_##name((type *)self, p, out);                                                 \
-    }
-ADAPT(anchor_connect, struct bench_anchor)
-ADAPT(anchor_bulk, struct bench_anchor)
-ADAPT(anchor_rtt, struct bench_anchor)
-ADAPT(anchor_handshakes, struct bench_anchor)
-ADAPT(openrr_connect, struct bench_openrr)
-ADAPT(openrr_bulk, struct bench_openrr)
-ADAPT(openrr_rtt, struct bench_openrr)
-ADAPT(openrr_handshakes, struct bench_openrr)
+static void step_end(uint64_t t0, bool ok)
+{
+    fprintf(stderr, " %s (%.1f s)\n", ok ? "done" : "FAILED", (double)(bench_now_ns() - t0) / 1e9);
+}
 
 static void print_notes(const struct bench_anchor *a, const struct bench_openrr *rr,
                         const struct bench_figures *fo, const struct bench_figures *fa)
@@ -161,17 +148,35 @@ int main(int argc, char **argv)
     if (!rr_ok)
         fprintf(stderr, "bench: OpenRR setup failed; only the anchor runs\n");
 
-    /* Anchor first, then its OpenRR counterpart. Once a side fails, its later figures are
-     * skipped (they would depend on a broken state) while the other side carries on. */
-    anchor_ok = anchor_ok && step("A  anchor connect", run_anchor_connect, &anchor, p, &fa);
-    rr_ok =
-        rr_ok && step("A' openrr connect (first, then cached)", run_openrr_connect, &rr, p, &fo);
-    anchor_ok = anchor_ok && step("B  anchor bulk", run_anchor_bulk, &anchor, p, &fa);
-    rr_ok = rr_ok && step("B' openrr bulk", run_openrr_bulk, &rr, p, &fo);
-    anchor_ok = anchor_ok && step("C  anchor small round trip", run_anchor_rtt, &anchor, p, &fa);
-    rr_ok = rr_ok && step("C' openrr small round trip", run_openrr_rtt, &rr, p, &fo);
-    anchor_ok = anchor_ok && step("D  anchor handshakes/s", run_anchor_handshakes, &anchor, p, &fa);
-    rr_ok = rr_ok && step("D' openrr handshakes/s", run_openrr_handshakes, &rr, p, &fo);
+    /* Latencies alternate sample by sample; throughputs run anchor first, then OpenRR. Once a
+     * side fails, its later figures are skipped (they would start from a broken state) while
+     * the other side carries on. */
+    uint64_t t = step_begin("A/A' connect (interleaved)");
+    bench_interleave_connect(&anchor, &rr, p, &fa, &fo, &anchor_ok, &rr_ok);
+    step_end(t, anchor_ok && rr_ok);
+    if (anchor_ok) {
+        t = step_begin("B  anchor bulk");
+        anchor_ok = bench_anchor_bulk(&anchor, p, &fa);
+        step_end(t, anchor_ok);
+    }
+    if (rr_ok) {
+        t = step_begin("B' openrr bulk");
+        rr_ok = bench_openrr_bulk(&rr, p, &fo);
+        step_end(t, rr_ok);
+    }
+    t = step_begin("C/C' small round trip (interleaved)");
+    bench_interleave_rtt(&anchor, &rr, p, &fa, &fo, &anchor_ok, &rr_ok);
+    step_end(t, anchor_ok && rr_ok);
+    if (anchor_ok) {
+        t = step_begin("D  anchor handshakes/s");
+        anchor_ok = bench_anchor_handshakes(&anchor, p, &fa);
+        step_end(t, anchor_ok);
+    }
+    if (rr_ok) {
+        t = step_begin("D' openrr handshakes/s");
+        rr_ok = bench_openrr_handshakes(&rr, p, &fo);
+        step_end(t, rr_ok);
+    }
 
     bench_report_print(stdout, &fo, &fa);
     print_notes(&anchor, &rr, &fo, &fa);

@@ -88,7 +88,6 @@ struct tool {
     struct rr_certificate_validator validator;
 
     /* State of the current listen/connect; main thread only. */
-    bool listening;
     uint16_t bound_port;
     uint16_t bound_transport_port;
     bool connected; /* reached Connected (stays true after the end) */
@@ -324,7 +323,6 @@ static enum rr_result send_patiently(struct rr_data_channel *ch, const void *dat
 
 static void on_listening(struct tool *t, const struct rr_event *ev)
 {
-    t->listening = true;
     t->bound_port = ev->port;
     t->bound_transport_port = ev->transport_port;
     say("listening on port %u (transport %u)", ev->port, ev->transport_port);
@@ -423,7 +421,7 @@ static void handle_event(struct tool *t, const struct rr_event *ev)
 }
 
 enum step {
-    STEP_EVENT,   /* *ev holds an event; the caller releases it */
+    STEP_EVENT,   /* *out_ev holds an event; the caller releases it */
     STEP_TIMEOUT, /* the deadline passed */
     STEP_ENDED,   /* the Disconnected event was handled */
     STEP_CLOSED,  /* the awaited channel closed */
@@ -431,7 +429,7 @@ enum step {
 };
 
 /* Take the next event before @p deadline_us and handle it (print, track, echo). */
-static enum step next_event(struct tool *t, struct rr_event *ev, int64_t deadline_us)
+static enum step next_event(struct tool *t, struct rr_event *out_ev, int64_t deadline_us)
 {
     for (;;) {
         if (g_stop && !t->stopping) {
@@ -443,8 +441,8 @@ static enum step next_event(struct tool *t, struct rr_event *ev, int64_t deadlin
             return STEP_TIMEOUT;
         }
         int wait_ms = left_us >= 100000 ? 100 : (int)((left_us + 999) / 1000);
-        memset(ev, 0, sizeof *ev);
-        enum rr_result r = rr_context_poll_event(t->ctx, ev, wait_ms);
+        memset(out_ev, 0, sizeof *out_ev);
+        enum rr_result r = rr_context_poll_event(t->ctx, out_ev, wait_ms);
         if (r == RR_ERROR_NO_EVENT) {
             continue;
         }
@@ -454,9 +452,9 @@ static enum step next_event(struct tool *t, struct rr_event *ev, int64_t deadlin
             t->ended = true;
             return STEP_ENDED;
         }
-        handle_event(t, ev);
-        if (ev->type == RR_EVENT_DISCONNECTED) {
-            rr_event_release(ev);
+        handle_event(t, out_ev);
+        if (out_ev->type == RR_EVENT_DISCONNECTED) {
+            rr_event_release(out_ev);
             return STEP_ENDED;
         }
         return STEP_EVENT;
@@ -466,19 +464,19 @@ static enum step next_event(struct tool *t, struct rr_event *ev, int64_t deadlin
 /* Wait for an event of @p type (on channel @p channel_id unless it is negative), handling and
  * dropping the others on the way. */
 static enum step wait_for(struct tool *t, enum rr_event_type type, int channel_id,
-                          int64_t deadline_us, struct rr_event *ev)
+                          int64_t deadline_us, struct rr_event *out_ev)
 {
     for (;;) {
-        enum step s = next_event(t, ev, deadline_us);
+        enum step s = next_event(t, out_ev, deadline_us);
         if (s != STEP_EVENT) {
             return s;
         }
-        bool on_channel = channel_id < 0 || ev->channel_id == channel_id;
-        if (ev->type == type && on_channel) {
+        bool on_channel = channel_id < 0 || out_ev->channel_id == channel_id;
+        if (out_ev->type == type && on_channel) {
             return STEP_EVENT;
         }
-        bool closed = channel_id >= 0 && on_channel && ev->type == RR_EVENT_DATA_CHANNEL_CLOSED;
-        rr_event_release(ev);
+        bool closed = channel_id >= 0 && on_channel && out_ev->type == RR_EVENT_DATA_CHANNEL_CLOSED;
+        rr_event_release(out_ev);
         if (closed) {
             return STEP_CLOSED;
         }
@@ -499,6 +497,20 @@ static void finish_connection(struct tool *t)
     while (!t->ended && next_event(t, &ev, deadline) == STEP_EVENT) {
         rr_event_release(&ev);
     }
+}
+
+/* Print why the connection ended on stderr (scripts match the reason name there). */
+static int report_end(const struct tool *t)
+{
+    complain("%s: %s", rr_disconnect_reason_str(t->end_reason),
+             t->end_detail[0] != '\0' ? t->end_detail : "(no detail)");
+    return TOOL_EXIT_CONNECTION;
+}
+
+/* The status of a connection that ended well: only our own failures can spoil it. */
+static int end_status(const struct tool *t)
+{
+    return t->failed ? TOOL_EXIT_OTHER : TOOL_EXIT_OK;
 }
 
 /* ---- client ------------------------------------------------------------------------------ */
@@ -723,29 +735,31 @@ static int client_exit_code(struct tool *t, bool timed_out)
         complain("the connection did not close within %d ms", DISCONNECT_WAIT_MS);
         return TOOL_EXIT_CONNECTION;
     }
-    if (!t->connected || t->end_reason != RR_REASON_DISCONNECT_REQUEST || t->interrupted) {
-        complain("%s: %s", t->interrupted ? "Interrupted" : rr_disconnect_reason_str(t->end_reason),
-                 t->end_detail[0] != '\0' ? t->end_detail : "(no detail)");
-        return t->interrupted ? TOOL_EXIT_OTHER : TOOL_EXIT_CONNECTION;
+    if (t->interrupted) {
+        complain("interrupted before the run finished");
+        return TOOL_EXIT_OTHER;
     }
-    return t->failed ? TOOL_EXIT_OTHER : TOOL_EXIT_OK;
+    if (!t->connected || t->end_reason != RR_REASON_DISCONNECT_REQUEST) {
+        return report_end(t);
+    }
+    return end_status(t);
 }
 
 static int run_client(struct tool *t)
 {
     struct rr_event ev;
-    bool timed_out = false;
     enum rr_result r = start_connect(t);
     if (r != RR_OK) {
         complain("cannot connect to %s port %u: %s", t->opt.host, t->opt.port, rr_result_str(r));
         return TOOL_EXIT_OTHER;
     }
     say("state: Connecting");
-    /* The bench measures; the bound is meant for a hung handshake, not a slow link. */
     int64_t overall_us = now_us() + ((int64_t)HANDSHAKE_TIMEOUT_MS + t->opt.timeout_ms) * 1000;
     enum step s = wait_for(t, RR_EVENT_CONNECTED, -1, overall_us, &ev);
     if (s == STEP_EVENT) {
         rr_event_release(&ev);
+        /* The overall bound is meant for a hung peer; a bench on a slow link may need longer
+         * and bounds each of its steps instead. */
         if (t->opt.send_text != NULL) {
             send_text(t, t->opt.bench ? INT64_MAX : overall_us);
         }
@@ -753,11 +767,10 @@ static int run_client(struct tool *t)
             run_bench(t);
         }
     }
-    timed_out = s == STEP_TIMEOUT;
     if (!t->ended) {
         finish_connection(t);
     }
-    return client_exit_code(t, timed_out);
+    return client_exit_code(t, s == STEP_TIMEOUT);
 }
 
 /* ---- listener ---------------------------------------------------------------------------- */
@@ -765,7 +778,6 @@ static int run_client(struct tool *t)
 static enum rr_result start_listen(struct tool *t, uint16_t port, uint16_t transport_port)
 {
     const char *host = t->opt.host[0] != '\0' ? t->opt.host : NULL;
-    t->listening = false;
     t->connected = false;
     t->ended = false;
     if (!t->opt.secure) {
@@ -810,11 +822,11 @@ static int run_listener(struct tool *t)
         }
         say("state: Connecting");
         if (serve_one(t) == STEP_SIGNAL) {
-            return t->failed ? TOOL_EXIT_OTHER : TOOL_EXIT_OK;
+            return end_status(t);
         }
         bool busy = t->end_reason == RR_REASON_HANDSHAKE_PORT_BUSY ||
                     t->end_reason == RR_REASON_TRANSPORT_PORT_BUSY;
-        if (!t->listening && reusing && busy) {
+        if (!t->connected && reusing && busy) {
             /* An ephemeral port we kept for the next client was taken meanwhile. */
             say("the previous ports are taken; listening on new ones");
             port = t->opt.ephemeral ? 0 : t->opt.port;
@@ -822,15 +834,13 @@ static int run_listener(struct tool *t)
             reusing = false;
             continue;
         }
-        if (!t->listening || t->opt.once) {
-            bool clean = t->connected && (t->end_reason == RR_REASON_DISCONNECT_REQUEST ||
-                                          t->end_reason == RR_REASON_PEER_DISCONNECT_REQUEST);
-            if (clean && t->listening) {
-                return t->failed ? TOOL_EXIT_OTHER : TOOL_EXIT_OK;
-            }
-            complain("%s: %s", rr_disconnect_reason_str(t->end_reason),
-                     t->end_detail[0] != '\0' ? t->end_detail : "(no detail)");
-            return TOOL_EXIT_CONNECTION;
+        /* A failed client attempt arrives as ATTEMPT_FAILED and the listening goes on, so an
+         * end without a connection means the listening itself failed (port, certificate):
+         * listening again would fail the same way. */
+        bool clean = t->connected && (t->end_reason == RR_REASON_DISCONNECT_REQUEST ||
+                                      t->end_reason == RR_REASON_PEER_DISCONNECT_REQUEST);
+        if (!t->connected || t->opt.once) {
+            return clean ? end_status(t) : report_end(t);
         }
         /* Keep ephemeral ports stable so that a client can come back to the same address. */
         if (port == 0 || transport == 0) {

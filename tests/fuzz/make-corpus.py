@@ -85,7 +85,7 @@ CONTROL = 128
 def record_seeds():
     keepalive = record(CONTROL, FIRST | LAST, b"\x01" + struct.pack(">Q", 1234567890123))
     ack = record(CONTROL, FIRST | LAST, b"\x02" + struct.pack(">Q", 1234567890123))
-    frag = bytes(range(256)) * 2  # 512 bytes a fragment: three exceed the 1000-byte limit
+    frag = bytes(range(256)) * 4  # three of 400 bytes exceed the 1000-byte reader's limit
     seeds = {
         "keepalive": keepalive + ack,
         "channel-open": (record(CONTROL, FIRST | LAST, b"\x10\x05\x02") +
@@ -107,6 +107,9 @@ def record_seeds():
         "bad-control": record(CONTROL, FIRST | LAST, b"\x10\x80\x00"),
         "unknown-channel": record(5, FIRST | LAST, b"x") + record(130, FIRST | LAST, b"v"),
         "truncated": keepalive + keepalive[:12],
+        # Five parked partial messages of 850 bytes: over the 1000-byte reader's bound on all
+        # partials together (4 x its message limit), though each message is within its own.
+        "many-partials": b"".join(record(ch, FIRST, frag[:850]) for ch in range(1, 6)),
     }
     return seeds
 

@@ -247,7 +247,7 @@ else
     rr_not_ok "remote listener starts" "$log"
 fi
 
-port=$(rr_free_port)
+port=$(rr_free_port 4)
 rr_client refused -send hi "127.0.0.1:$port"
 [ "$RR_RC" -eq 2 ] && grep -q 'HandshakeConnectionRefused' "$RR_TMP/refused.err"
 rr_result $? "nothing listening on 127.0.0.1:$port: the client fails with HandshakeConnectionRefused (exit $RR_RC, $RR_MS ms)" \
@@ -362,6 +362,24 @@ else
     rr_not_ok "listener for the record tests starts" "$log"
 fi
 
+# With -once the listener ends with the connection, and a protocol error is an abnormal end.
+log=$RR_TMP/once-l.log
+if rr_listen once-l -listen 127.0.0.1 -ephemeralport -once; then
+    lpid=$RR_LAST_PID
+    rr_python "$RR_PORT" >"$RR_TMP/once.out" 2>&1 <<'EOF'
+s, rest = plain_handshake(int(sys.argv[1]))
+s.sendall(record(200, 3, b"x"))
+print("closed after %s s" % wait_closed(s, 5))
+EOF
+    rr_wait_pid "$lpid" 5
+    [ "$RR_RC" -eq 2 ] && grep -q 'disconnected: ProtocolError' "$log" &&
+        grep -q '^error: ProtocolError' "$log"
+    rr_result $? "a -once listener exits 2 with ProtocolError after a bad record (exit $RR_RC)" \
+        "$log" "$RR_TMP/once.out"
+else
+    rr_not_ok "-once listener starts" "$log"
+fi
+
 # ---- secrets never in logs -----------------------------------------------------------------------
 
 secret=SuperSecretToken123
@@ -378,16 +396,19 @@ if rr_listen sec-l -listen 127.0.0.1 -ephemeralport -secureconnection -certifica
     rr_client sec-bad -secureconnection -cafile "$RR_CA" -authenticationtoken "${secret}-wrong" \
         -send hi "localhost:$RR_PORT"
     wait_idle "$log"
-    rr_stop "$lpid"
+    # An orderly stop, so that whatever the tool logs while shutting down is searched too.
+    kill -TERM "$lpid"
+    rr_wait_pid "$lpid" 5 || rr_stop "$lpid"
     unset OPENRR_LOG
     grep -q 'openrr ' "$log" "$RR_TMP/sec-good.err"
     rr_result $? "OPENRR_LOG=trace produces library log lines (so the next check means something)" \
         "$log" "$RR_TMP/sec-good.err"
-    leaks=$(grep -lE "SuperSecretToken|test-pass" "$log" "$RR_TMP"/sec-good.* "$RR_TMP"/sec-bad.* 2>/dev/null)
-    [ -z "$leaks" ]
-    rr_result $? "neither the token nor the passphrase appears in any output of listener or clients" $leaks
-    grep -qE "SuperSecretToken|test-pass" "$RR_TMP/sec-cmdline.txt"
-    [ $? -ne 0 ]
+    mapfile -t leaks < <(grep -lE "SuperSecretToken|test-pass" "$log" "$RR_TMP"/sec-good.* \
+        "$RR_TMP"/sec-bad.* 2>/dev/null)
+    [ "${#leaks[@]}" -eq 0 ]
+    rr_result $? "neither the token nor the passphrase appears in any output of listener or clients" \
+        "${leaks[@]}"
+    ! grep -qE "SuperSecretToken|test-pass" "$RR_TMP/sec-cmdline.txt"
     rr_result $? "the running listener's command line (/proc/PID/cmdline) shows neither secret" \
         "$RR_TMP/sec-cmdline.txt"
 else

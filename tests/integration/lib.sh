@@ -5,6 +5,7 @@
 #
 # Source it, then call rr_init. Every helper that waits is bounded; every process started with
 # rr_bg/rr_listen is killed (by its pid) when the script exits. Set RR_KEEP_TMP=1 to keep logs.
+# shellcheck disable=SC2034 # RR_CA, RR_STORE, RR_RC, RR_MS are read by the sourcing scripts
 
 RR_PASSED=0
 RR_FAILED=0
