@@ -334,7 +334,7 @@ static bool send_guaranteed(struct rr_data_channel *ch, const void *data, size_t
             fprintf(stderr, "openrr: rr_data_channel_send: %s\n", rr_result_str(r));
             return false;
         }
-        struct timespec pause = {.tv_nsec = 100 * 1000};
+        struct timespec pause = {.tv_nsec = 1000 * 1000};
         nanosleep(&pause, NULL);
     }
 }

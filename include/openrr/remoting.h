@@ -34,8 +34,9 @@ extern "C" {
 #define RR_MAX_TOKEN_SIZE 8192
 /* Longest HTTP handshake message (request line or status line plus headers), in bytes. */
 #define RR_MAX_HANDSHAKE_SIZE 16384
-/* Largest payload of one record on the wire; longer messages are split into records. */
-#define RR_MAX_RECORD_PAYLOAD 16384
+/* Largest payload of one record on the wire; longer messages are split into records. With its
+ * 8-byte header a full record is 16384 bytes: exactly one TLS record. */
+#define RR_MAX_RECORD_PAYLOAD 16376
 /* Default limit of one data-channel message, in bytes (configurable up to 256 MiB). */
 #define RR_DEFAULT_MAX_MESSAGE_SIZE (16u * 1024u * 1024u)
 

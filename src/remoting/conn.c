@@ -38,6 +38,7 @@ struct rr_conn *rr_conn_create(struct rr_context *ctx, int fd, bool is_server, b
         return NULL;
     }
     c->ctx = ctx;
+    pthread_mutex_init(&c->io_lock, NULL);
     c->fd = fd;
     c->is_server = is_server;
     c->secure = secure;
@@ -88,6 +89,7 @@ void rr_conn_destroy(struct rr_conn **conn_ptr)
     }
     free(c->chain_blob);
     free(c->chain_certs);
+    pthread_mutex_destroy(&c->io_lock);
     free(c);
 }
 
@@ -202,10 +204,12 @@ short rr_conn_poll_events(struct rr_conn *conn)
         bool queued = conn->ctx->queued_total > 0;
         pthread_mutex_unlock(&conn->ctx->lock);
         ev = paused ? 0 : POLLIN;
-        if (queued) {
+        pthread_mutex_lock(&conn->io_lock); /* a direct send may have left bytes behind */
+        if (queued || u_buf_len(&conn->out) > 0 || conn->ssl_want_write) {
             ev |= POLLOUT;
         }
-        break;
+        pthread_mutex_unlock(&conn->io_lock);
+        return ev;
     }
     default:
         ev = POLLIN;
@@ -450,8 +454,16 @@ bool rr_conn_established_step(struct rr_conn *conn, short revents)
     struct rr_context *ctx = conn->ctx;
     uint64_t now = u_time_ms();
 
+    /* Bytes that came with the handshake response, or were left while reading was paused. */
+    if (u_buf_len(&conn->in) > 0 && !process_input(conn)) {
+        return false;
+    }
+    /* Read only when the socket said so (or TLS holds decrypted bytes): a read that would
+     * block is a wasted system call on every pass of a busy sender. */
+    bool readable = (revents & (POLLIN | POLLERR | POLLHUP)) != 0 ||
+                    (conn->ssl != NULL && SSL_pending(conn->ssl) > 0);
     /* Read while the application keeps up with the events. */
-    for (int rounds = 0; rounds < 64; rounds++) {
+    for (int rounds = 0; readable && rounds < 64; rounds++) {
         pthread_mutex_lock(&ctx->lock);
         bool paused = ctx->reading_paused;
         pthread_mutex_unlock(&ctx->lock);
@@ -495,7 +507,6 @@ bool rr_conn_established_step(struct rr_conn *conn, short revents)
             return end_connection(conn, RR_REASON_CONNECTION_LOST, "write to the peer failed");
         }
     }
-    (void)revents;
     return true;
 }
 

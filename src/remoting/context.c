@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,6 +148,7 @@ static void set_disconnected(struct rr_context *ctx, enum rr_disconnect_reason r
     ctx->state = RR_STATE_DISCONNECTED;
     ctx->last_reason = reason;
     ctx->connected = false;
+    ctx->fast_conn = NULL;
     pthread_mutex_unlock(&ctx->lock);
 }
 
@@ -169,7 +171,6 @@ static void stop_listening(struct rr_context *ctx)
     ctx->listening = false;
     rr_request_abandon(&ctx->cert_request);
     ctx->cert_ready = false;
-    rr_cert_store_fini(&ctx->cert);
 }
 
 void rr_ctx_operation_failed(struct rr_context *ctx, enum rr_disconnect_reason reason,
@@ -318,10 +319,31 @@ static void check_certificate(struct rr_context *ctx)
                                                       : "the certificate provider gave no store");
         return;
     }
+    /* Each listen asks again (the rotation point); opening a PKCS#12 store costs milliseconds
+     * of key derivation, so an unchanged answer reuses the certificate already loaded. */
+    unsigned char key[32];
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    bool hashed = md != NULL && req->subject != NULL && req->password != NULL &&
+                  EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1 &&
+                  EVP_DigestUpdate(md, req->pfx, req->pfx_size) == 1 &&
+                  EVP_DigestUpdate(md, req->subject, strlen(req->subject) + 1) == 1 &&
+                  EVP_DigestUpdate(md, req->password, strlen(req->password) + 1) == 1 &&
+                  EVP_DigestFinal_ex(md, key, NULL) == 1;
+    EVP_MD_CTX_free(md);
+    if (hashed && ctx->cert.cert != NULL && CRYPTO_memcmp(key, ctx->cert_key, sizeof(key)) == 0) {
+        rr_request_abandon(&ctx->cert_request);
+        ctx->cert_ready = true;
+        return;
+    }
+    rr_cert_store_fini(&ctx->cert);
+    memset(ctx->cert_key, 0, sizeof(ctx->cert_key));
     char err[192];
     enum rr_result r = rr_cert_store_load(req->pfx, req->pfx_size, req->password, req->subject,
                                           &ctx->cert, err, sizeof(err));
     rr_request_abandon(&ctx->cert_request); /* wipes the password and store bytes */
+    if (r == RR_OK && hashed) {
+        memcpy(ctx->cert_key, key, sizeof(key));
+    }
     if (r != RR_OK) {
         U_LOG_E(RR_LOG_MODULE, "no server certificate: %s", err);
         rr_ctx_operation_failed(ctx, RR_REASON_NO_SERVER_CERTIFICATE, err);
@@ -335,7 +357,9 @@ static void do_disconnect(struct rr_context *ctx)
 {
     struct rr_conn *a = ctx->active;
     if (a != NULL && a->stage == RR_STAGE_ESTABLISHED) {
+        pthread_mutex_lock(&a->io_lock);
         rr_conn_begin_close(a, RR_REASON_DISCONNECT_REQUEST);
+        pthread_mutex_unlock(&a->io_lock);
         step_active(ctx, 0);
         return;
     }
@@ -371,7 +395,10 @@ static void step_active(struct rr_context *ctx, short revents)
         }
         rr_ctx_emit_simple(ctx, RR_EVENT_CONNECTED, RR_REASON_NONE, "");
     }
-    if (!rr_conn_established_step(c, revents)) {
+    pthread_mutex_lock(&c->io_lock);
+    bool alive = rr_conn_established_step(c, revents);
+    pthread_mutex_unlock(&c->io_lock);
+    if (!alive) {
         rr_conn_destroy(&ctx->active);
     }
 }
@@ -450,7 +477,9 @@ static void close_on_exit(struct rr_context *ctx)
     struct rr_conn *a = ctx->active;
     if (a != NULL && a->stage == RR_STAGE_ESTABLISHED) {
         /* Best effort, bounded: tell the peer, so it reports PeerDisconnectRequest. */
+        pthread_mutex_lock(&a->io_lock);
         rr_conn_begin_close(a, RR_REASON_DISCONNECT_REQUEST);
+        pthread_mutex_unlock(&a->io_lock);
         uint64_t until = u_time_ms() + 1500;
         while (ctx->active != NULL && u_time_ms() < until) {
             struct pollfd pfd = {.fd = a->fd, .events = rr_conn_poll_events(a)};
@@ -465,6 +494,7 @@ static void close_on_exit(struct rr_context *ctx)
 static void *net_main(void *arg)
 {
     struct rr_context *ctx = arg;
+    rr_net_block_sigpipe();
     for (;;) {
         pthread_mutex_lock(&ctx->lock);
         bool stop = ctx->stop;
@@ -476,6 +506,7 @@ static void *net_main(void *arg)
         uint16_t port = ctx->cmd_port, tport = ctx->cmd_transport_port;
         snprintf(host, sizeof(host), "%s", ctx->cmd_host);
         if (cmd != RR_CMD_NONE) {
+            ctx->op_start_us = u_time_us();
             ctx->secure = ctx->cmd_secure;
             ctx->auth = ctx->cmd_auth;
             ctx->validator = ctx->cmd_validator;
@@ -665,6 +696,7 @@ void rr_context_destroy(struct rr_context **ctx_ptr)
         free(ctx->token_cache.token);
     }
     X509_STORE_free(ctx->trust_store);
+    rr_cert_store_fini(&ctx->cert);
     SSL_CTX_free(ctx->client_tls);
     SSL_CTX_free(ctx->server_tls);
     if (ctx->waker != NULL) {

@@ -74,10 +74,14 @@ struct rr_data_channel {
 
 struct rr_conn {
     struct rr_context *ctx;
+    /* Held by the network thread while it does I/O on an established connection; an
+     * application thread that finds it free may write one record directly (channel.c). */
+    pthread_mutex_t io_lock;
     struct rr_conn *next;
     struct addrinfo *ai_list;   /* client: addresses to try */
     struct addrinfo *ai_next;
     bool validation_started;
+    bool validator_called;      /* client: the application's validator has the chain */
     bool close_after_flush;     /* server: the queued response ends the attempt */
     int fd;
     SSL *ssl;
@@ -173,6 +177,7 @@ struct rr_context {
     size_t ev_bytes;
     bool reading_paused;
     bool connected;                           /* an established connection exists */
+    struct rr_conn *fast_conn;                /* that connection, for direct sends */
     struct rr_data_channel *channels[128];    /* open or pending, by id */
     bool channel_seen[128];                   /* opened at some point on this connection */
     uint8_t close_pending[128];               /* our CHANNEL_CLOSE still queued, by id */
@@ -205,9 +210,11 @@ struct rr_context {
     SSL_CTX *server_tls;
     struct rr_request *cert_request;
     bool cert_ready;
-    struct rr_cert_store cert;
+    struct rr_cert_store cert;  /* kept across listens: reused when the provider repeats itself */
+    unsigned char cert_key[32]; /* SHA-256 of the provider's store, subject and password */
     uint64_t cert_deadline_ms;
     struct rr_token_cache token_cache;
+    uint64_t op_start_us;       /* when the current connect/listen command was taken */
     pthread_t workers[RR_MAX_WORKERS];
     size_t worker_count;
 };
@@ -229,6 +236,7 @@ void rr_ctx_operation_failed(struct rr_context *ctx, enum rr_disconnect_reason r
 void rr_ctx_add_worker(struct rr_context *ctx, pthread_t t);
 
 /* ---- tls.c ---- */
+/* The process-wide client / server SSL_CTX, with a reference for the caller (SSL_CTX_free). */
 SSL_CTX *rr_tls_client_ctx_create(void);
 SSL_CTX *rr_tls_server_ctx_create(void);
 /* Ex-data index holding the struct rr_conn of an SSL object. */

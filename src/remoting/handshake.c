@@ -163,6 +163,7 @@ static void become_established(struct rr_conn *conn)
     memset(&ctx->stats, 0, sizeof(ctx->stats));
     memset(ctx->channel_seen, 0, sizeof(ctx->channel_seen));
     ctx->connected = true;
+    ctx->fast_conn = conn;
     ctx->state = RR_STATE_CONNECTED;
     pthread_mutex_unlock(&ctx->lock);
     U_LOG_I(RR_LOG_MODULE, "connected to %s (%s, %s)", conn->peer,
@@ -213,6 +214,7 @@ struct rr_conn *rr_handshake_client_start(struct rr_context *ctx)
     }
     conn->ai_list = res;
     conn->ai_next = res;
+    conn->start_us = ctx->op_start_us; /* the application's connect, not this later moment */
     int err = ECONNREFUSED;
     if (!client_try_next_address(conn, &err)) {
         char d[192];
@@ -288,52 +290,68 @@ static bool client_queue_request(struct rr_conn *conn)
     return ok;
 }
 
-/* Start the certificate judgement once OpenSSL has paused the handshake on it. */
+static void validation_params(struct rr_context *ctx, struct rr_validation_params *p)
+{
+    memset(p, 0, sizeof(*p));
+    snprintf(p->ca_file, sizeof(p->ca_file), "%s", ctx->cfg_ca_file ? ctx->cfg_ca_file : "");
+    snprintf(p->crl_file, sizeof(p->crl_file), "%s", ctx->cfg_crl_file ? ctx->cfg_crl_file : "");
+    snprintf(p->server_name, sizeof(p->server_name), "%s", ctx->host);
+    p->no_system_trust = ctx->cfg.no_system_trust;
+    p->force_revocation_check = ctx->cfg.force_revocation_check;
+    p->fetch = !ctx->cfg.no_revocation_fetch;
+    p->timeout_s = RR_REVOCATION_TIMEOUT_S;
+    if (ctx->trust_store == NULL) {
+        char why[192] = "";
+        ctx->trust_store = rr_validation_store(p, why, sizeof(why));
+        if (ctx->trust_store == NULL) {
+            U_LOG_E(RR_LOG_MODULE, "%s", why);
+        }
+    }
+    p->store = ctx->trust_store; /* NULL: validation reports an untrusted chain */
+}
+
+/* Start the certificate judgement once OpenSSL has paused the handshake on it. System
+ * validation that may fetch revocation data runs on a worker thread; without anything to
+ * fetch it is quick and runs here. */
 static bool client_start_validation(struct rr_conn *conn)
 {
     struct rr_context *ctx = conn->ctx;
     struct rr_certificate_chain chain = {.count = conn->chain_count,
                                          .certificates = conn->chain_certs};
     conn->validation_started = true;
-    if (ctx->validator == NULL || ctx->validator->perform_system_validation) {
-        struct rr_request *req = rr_request_create(RR_REQ_SYSTEM_VALIDATION, ctx->waker);
-        if (req == NULL || !rr_request_set_chain(req, &chain)) {
-            if (req != NULL) {
-                rr_request_unref(req);
-                rr_request_unref(req);
-            }
-            rr_conn_fail(conn, RR_REASON_INTERNAL_ERROR, "out of memory");
-            return false;
-        }
-        struct rr_validation_params p;
-        memset(&p, 0, sizeof(p));
-        snprintf(p.ca_file, sizeof(p.ca_file), "%s", ctx->cfg_ca_file ? ctx->cfg_ca_file : "");
-        snprintf(p.crl_file, sizeof(p.crl_file), "%s", ctx->cfg_crl_file ? ctx->cfg_crl_file : "");
-        snprintf(p.server_name, sizeof(p.server_name), "%s", ctx->host);
-        p.no_system_trust = ctx->cfg.no_system_trust;
-        p.force_revocation_check = ctx->cfg.force_revocation_check;
-        p.fetch = !ctx->cfg.no_revocation_fetch;
-        p.timeout_s = RR_REVOCATION_TIMEOUT_S;
-        if (ctx->trust_store == NULL) {
-            char why[192] = "";
-            ctx->trust_store = rr_validation_store(&p, why, sizeof(why));
-            if (ctx->trust_store == NULL) {
-                U_LOG_E(RR_LOG_MODULE, "%s", why);
-            }
-        }
-        p.store = ctx->trust_store; /* NULL: the worker reports an untrusted chain */
-        pthread_t t;
-        if (!rr_validation_start(&p, req, &t)) {
-            rr_request_unref(req);
-            rr_request_unref(req);
-            rr_conn_fail(conn, RR_REASON_INTERNAL_ERROR, "cannot start a validation thread");
-            return false;
-        }
-        rr_ctx_add_worker(ctx, t);
-        conn->sysval = req;
+    if (ctx->validator != NULL && !ctx->validator->perform_system_validation) {
         return true;
     }
-    return true; /* validator only: called from client_progress_validation */
+    struct rr_validation_params p;
+    validation_params(ctx, &p);
+    if (!p.fetch || !rr_validation_may_fetch(&chain)) {
+        char detail[160];
+        rr_validation_system(&p, &chain, &conn->system_result, detail, sizeof(detail));
+        conn->has_system_result = true;
+        if (detail[0] != '\0') {
+            snprintf(conn->fail_detail, sizeof(conn->fail_detail), "%s", detail);
+        }
+        return true;
+    }
+    struct rr_request *req = rr_request_create(RR_REQ_SYSTEM_VALIDATION, ctx->waker);
+    if (req == NULL || !rr_request_set_chain(req, &chain)) {
+        if (req != NULL) {
+            rr_request_unref(req);
+            rr_request_unref(req);
+        }
+        rr_conn_fail(conn, RR_REASON_INTERNAL_ERROR, "out of memory");
+        return false;
+    }
+    pthread_t t;
+    if (!rr_validation_start(&p, req, &t)) {
+        rr_request_unref(req);
+        rr_request_unref(req);
+        rr_conn_fail(conn, RR_REASON_INTERNAL_ERROR, "cannot start a validation thread");
+        return false;
+    }
+    rr_ctx_add_worker(ctx, t);
+    conn->sysval = req;
+    return true;
 }
 
 static void record_validation(struct rr_conn *conn)
@@ -371,18 +389,14 @@ static bool call_validator(struct rr_conn *conn)
     return true;
 }
 
-/* Returns false on failure; sets *ready when the verdict is known. */
+/* Returns false on failure; sets *ready when the verdict is known. Steps: system validation
+ * (inline or on a worker), then the application's validator (if any), then the verdict. */
 static bool client_progress_validation(struct rr_conn *conn, bool *ready)
 {
     struct rr_context *ctx = conn->ctx;
     *ready = false;
-    if (!conn->validation_started) {
-        if (!client_start_validation(conn)) {
-            return false;
-        }
-        if (conn->sysval == NULL && !call_validator(conn)) {
-            return false;
-        }
+    if (!conn->validation_started && !client_start_validation(conn)) {
+        return false;
     }
     if (conn->sysval != NULL) {
         if (rr_request_state(conn->sysval) == RR_REQ_PENDING) {
@@ -391,18 +405,22 @@ static bool client_progress_validation(struct rr_conn *conn, bool *ready)
         conn->system_result = conn->sysval->result;
         conn->has_system_result = true;
         if (conn->sysval->detail[0] != '\0') {
-            U_LOG_I(RR_LOG_MODULE, "system validation of %s: %s", conn->peer,
-                    conn->sysval->detail);
             snprintf(conn->fail_detail, sizeof(conn->fail_detail), "%s", conn->sysval->detail);
         }
         rr_request_abandon(&conn->sysval);
-        if (ctx->validator == NULL) {
-            conn->final_result = conn->system_result;
-        } else if (!call_validator(conn)) {
-            return false;
-        }
     }
-    if (conn->pending != NULL) {
+    if (conn->has_system_result && conn->fail_detail[0] != '\0') {
+        U_LOG_I(RR_LOG_MODULE, "system validation of %s: %s", conn->peer, conn->fail_detail);
+    }
+    if (ctx->validator == NULL) {
+        conn->final_result = conn->system_result;
+    } else {
+        if (!conn->validator_called) {
+            conn->validator_called = true;
+            if (!call_validator(conn)) {
+                return false;
+            }
+        }
         enum rr_request_state st = rr_request_state(conn->pending);
         if (st == RR_REQ_PENDING) {
             return true;

@@ -4,6 +4,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -179,6 +181,14 @@ int rr_net_bind_udp(const char *host, uint16_t port, uint16_t *out_port,
                  strerror(e));
     }
     return fd;
+}
+
+void rr_net_block_sigpipe(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
 }
 
 void rr_net_tune(int fd)

@@ -41,6 +41,10 @@ void rr_net_tune(int fd);
 /* "addr:port" or "[addr]:port" of the peer of @p fd. */
 void rr_net_peer_name(int fd, char *out, size_t size);
 
+/* Block SIGPIPE in the calling thread: OpenSSL writes to sockets without MSG_NOSIGNAL, and a
+ * peer that resets mid-write must end a connection, not the application. */
+void rr_net_block_sigpipe(void);
+
 /* True when @p host is an IPv4 or IPv6 literal (brackets allowed). */
 bool rr_net_is_ip_literal(const char *host);
 

@@ -45,7 +45,40 @@ static SSL_CTX *common(const SSL_METHOD *method)
     return c;
 }
 
+/* Every context uses the same TLS settings and callbacks (which find their connection through
+ * the SSL object), so one client and one server SSL_CTX serve the whole process. */
+static SSL_CTX *g_client;
+static SSL_CTX *g_server;
+static pthread_mutex_t g_shared_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static SSL_CTX *shared(SSL_CTX **slot, SSL_CTX *(*make)(void))
+{
+    pthread_mutex_lock(&g_shared_lock);
+    if (*slot == NULL) {
+        *slot = make();
+    }
+    SSL_CTX *c = *slot;
+    if (c != NULL) {
+        SSL_CTX_up_ref(c);
+    }
+    pthread_mutex_unlock(&g_shared_lock);
+    return c;
+}
+
+static SSL_CTX *make_client(void);
+static SSL_CTX *make_server(void);
+
 SSL_CTX *rr_tls_client_ctx_create(void)
+{
+    return shared(&g_client, make_client);
+}
+
+SSL_CTX *rr_tls_server_ctx_create(void)
+{
+    return shared(&g_server, make_server);
+}
+
+static SSL_CTX *make_client(void)
 {
     rr_tls_conn_index();
     SSL_CTX *c = common(TLS_client_method());
@@ -60,7 +93,7 @@ SSL_CTX *rr_tls_client_ctx_create(void)
     return c;
 }
 
-SSL_CTX *rr_tls_server_ctx_create(void)
+static SSL_CTX *make_server(void)
 {
     rr_tls_conn_index();
     SSL_CTX *c = common(TLS_server_method());

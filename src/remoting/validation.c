@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 
 #define RR_MAX_CHAIN RR_MAX_CHAIN_LENGTH
 
@@ -97,7 +99,66 @@ static int verify_cb(int ok, X509_STORE_CTX *xs)
     return 1; /* keep going: report every flag */
 }
 
+/* The last trust store built, for the next context with the same sources: loading the system
+ * store or a CA file costs far more than a TLS handshake. A changed file (mtime, size) is
+ * loaded afresh. */
+struct store_key {
+    char ca_file[512];
+    char crl_file[512];
+    bool no_system_trust;
+    struct timespec ca_mtime, crl_mtime;
+    off_t ca_size, crl_size;
+};
+
+static pthread_mutex_t g_store_lock = PTHREAD_MUTEX_INITIALIZER;
+static X509_STORE *g_store;
+static struct store_key g_store_key;
+
+static void file_stamp(const char *path, struct timespec *mtime, off_t *size)
+{
+    struct stat st;
+    memset(mtime, 0, sizeof(*mtime));
+    *size = -1;
+    if (path[0] != '\0' && stat(path, &st) == 0) {
+        *mtime = st.st_mtim;
+        *size = st.st_size;
+    }
+}
+
+static X509_STORE *build_store(const struct rr_validation_params *p, char *detail, size_t n);
+
 X509_STORE *rr_validation_store(const struct rr_validation_params *p, char *detail, size_t n)
+{
+    struct store_key key;
+    memset(&key, 0, sizeof(key));
+    snprintf(key.ca_file, sizeof(key.ca_file), "%s", p->ca_file);
+    snprintf(key.crl_file, sizeof(key.crl_file), "%s", p->crl_file);
+    key.no_system_trust = p->no_system_trust;
+    file_stamp(p->ca_file, &key.ca_mtime, &key.ca_size);
+    file_stamp(p->crl_file, &key.crl_mtime, &key.crl_size);
+    pthread_mutex_lock(&g_store_lock);
+    X509_STORE *store = NULL;
+    if (g_store != NULL && memcmp(&key, &g_store_key, sizeof(key)) == 0) {
+        store = g_store;
+        X509_STORE_up_ref(store);
+    }
+    pthread_mutex_unlock(&g_store_lock);
+    if (store != NULL) {
+        return store;
+    }
+    store = build_store(p, detail, n);
+    if (store != NULL) {
+        pthread_mutex_lock(&g_store_lock);
+        X509_STORE_free(g_store);
+        g_store = store;
+        memcpy(&g_store_key, &key, sizeof(key));
+        X509_STORE_up_ref(store);
+        pthread_mutex_unlock(&g_store_lock);
+    }
+    return store;
+}
+
+static X509_STORE *build_store(const struct rr_validation_params *p, char *detail, size_t n)
 {
     X509_STORE *store = X509_STORE_new();
     if (store == NULL) {
@@ -278,6 +339,48 @@ out:
     sk_X509_CRL_pop_free(crls, X509_CRL_free);
 }
 
+static bool has_http_uri(GENERAL_NAMES *names)
+{
+    for (int j = 0; j < sk_GENERAL_NAME_num(names); j++) {
+        GENERAL_NAME *gn = sk_GENERAL_NAME_value(names, j);
+        if (gn->type == GEN_URI &&
+            strncasecmp((const char *)ASN1_STRING_get0_data(gn->d.uniformResourceIdentifier),
+                        "http://", 7) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool cert_may_fetch(X509 *c)
+{
+    bool fetch = false;
+    STACK_OF(DIST_POINT) *dps = X509_get_ext_d2i(c, NID_crl_distribution_points, NULL, NULL);
+    for (int i = 0; !fetch && dps != NULL && i < sk_DIST_POINT_num(dps); i++) {
+        DIST_POINT *dp = sk_DIST_POINT_value(dps, i);
+        fetch = dp->distpoint != NULL && dp->distpoint->type == 0 &&
+                has_http_uri(dp->distpoint->name.fullname);
+    }
+    sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
+    STACK_OF(OPENSSL_STRING) *ocsp = X509_get1_ocsp(c);
+    fetch = fetch || (ocsp != NULL && sk_OPENSSL_STRING_num(ocsp) > 0);
+    X509_email_free(ocsp);
+    return fetch;
+}
+
+bool rr_validation_may_fetch(const struct rr_certificate_chain *chain)
+{
+    bool fetch = false;
+    for (size_t i = 0; !fetch && i < chain->count; i++) {
+        const unsigned char *d = chain->certificates[i].data;
+        X509 *c = d2i_X509(NULL, &d, (long)chain->certificates[i].size);
+        fetch = c == NULL || cert_may_fetch(c); /* undecodable: let the worker say so */
+        X509_free(c);
+    }
+    ERR_clear_error();
+    return fetch;
+}
+
 struct worker_arg {
     struct rr_validation_params params;
     struct rr_request *req;
@@ -286,6 +389,7 @@ struct worker_arg {
 static void *worker_main(void *arg)
 {
     struct worker_arg *wa = arg;
+    rr_net_block_sigpipe(); /* revocation fetches write to sockets */
     struct rr_certificate_validation_result res;
     char detail[160];
     rr_validation_system(&wa->params, &wa->req->chain, &res, detail, sizeof(detail));

@@ -39,6 +39,10 @@ void rr_validation_system(const struct rr_validation_params *p,
                           struct rr_certificate_validation_result *out, char *detail,
                           size_t detail_size);
 
+/* True when system validation of @p chain may fetch over the network (an http CRL
+ * distribution point or OCSP responder in one of its certificates). */
+bool rr_validation_may_fetch(const struct rr_certificate_chain *chain);
+
 /* Run rr_validation_system on a new thread that completes @p req (which holds the chain).
  * The thread holds its own reference to @p req. Returns false if no thread could start. */
 bool rr_validation_start(const struct rr_validation_params *p, struct rr_request *req,

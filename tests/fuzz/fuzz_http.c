@@ -25,12 +25,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Names the handshake looks up, plus ones that never occur, in their reference spelling. */
 static const char *const g_names[] = {
-    "Host",         "Connection",    "Upgrade",       "Authorization",
-    "WWW-Authenticate", "OpenRR-Role", "OpenRR-Transport", "OpenRR-Transports",
-    "OpenRR-Codec", "OpenRR-Codecs", "OpenRR-Transport-Port", "OpenRR-Connection-Id",
-    "OpenRR-Error", "Content-Length", "X-Not-Sent", "",
+    "Host",
+    "Connection",
+    "Upgrade",
+    "Authorization",
+    "WWW-Authenticate",
+    "OpenRR-Role",
+    "OpenRR-Transport",
+    "OpenRR-Transports",
+    "OpenRR-Codec",
+    "OpenRR-Codecs",
+    "OpenRR-Transport-Port",
+    "OpenRR-Connection-Id",
+    "OpenRR-Error",
+    "Content-Length",
+    "X-Not-Sent",
+    "",
 };
-
 
 /* True when @p p points into the parsed head and its string ends before raw's last byte, i.e.
  * it can only have been carved out of the copied input. */
@@ -78,8 +89,9 @@ static void case_variant(const char *in, char *out, size_t size, int mode)
     size_t i = 0;
     for (; in[i] != '\0' && i + 1 < size; i++) {
         unsigned char c = (unsigned char)in[i];
-        out[i] = (char)(mode == 0 ? tolower(c) : mode == 1 ? toupper(c)
-                                                            : (i % 2 ? tolower(c) : toupper(c)));
+        out[i] = (char)(mode == 0   ? tolower(c)
+                        : mode == 1 ? toupper(c)
+                                    : (i % 2 ? tolower(c) : toupper(c)));
     }
     out[i] = '\0';
 }
@@ -375,9 +387,9 @@ static void parse_one(const uint8_t *data, size_t size, bool response)
     switch (st) {
     case RR_HTTP_COMPLETE: {
         check_complete(data, size, response, m);
-        /* The handshake re-parses a growing buffer: the head alone must parse the same, and
-         * every shorter prefix must ask for more bytes — a prefix refused as malformed would
-         * make the outcome depend on how TCP split the message. */
+        /* The handshake re-parses a growing buffer: the head alone must parse the same, and a
+         * shorter prefix (a few cut points of it) must ask for more bytes. A prefix refused as
+         * malformed would make the outcome depend on how TCP split the message. */
         size_t length = m->length, headers = m->header_count;
         struct rr_http_msg *again = malloc(sizeof(*again));
         CHECK(again != NULL);
@@ -417,5 +429,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_token_rule(s);
     check_realm_rule(s);
     free(s);
+    CHECK(!rr_http_token_is_valid(NULL) && !rr_http_realm_is_valid(NULL));
     return 0;
 }

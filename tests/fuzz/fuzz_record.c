@@ -18,10 +18,11 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* The connection's reader, with a limit low enough that a fuzzed stream can exceed it, and a
- * second reader with a tiny limit (odd, to catch off-by-one) so short inputs reach the limit
- * path too. Both are configurations an application may choose (max_message_size). */
-#define LIMIT_CONN (64u * 1024u)
+/* The connection's reader, with a limit low enough that a fuzzed stream can exceed it yet
+ * above the reader's first 64 KiB buffer, so that buffer growth is reached too; and a second
+ * reader with a tiny limit (odd, to catch off-by-one) so short inputs reach the limit paths.
+ * Both are configurations an application may choose (max_message_size). */
+#define LIMIT_CONN (96u * 1024u)
 #define LIMIT_TINY 1000u
 
 /* Reference reassembly: the documented rules restated without the reader's buffer tricks. */
@@ -153,9 +154,8 @@ static void check_ctrl_roundtrip(const uint8_t *msg, size_t len, const struct rr
     struct rr_ctrl_msg again;
     memset(&again, 0xA5, sizeof(again));
     CHECK(rr_ctrl_parse(enc, n, &again));
-    CHECK(again.type == m->type && again.timestamp == m->timestamp &&
-          again.reason == m->reason && again.channel_id == m->channel_id &&
-          again.priority == m->priority);
+    CHECK(again.type == m->type && again.timestamp == m->timestamp && again.reason == m->reason &&
+          again.channel_id == m->channel_id && again.priority == m->priority);
     switch (m->type) {
     case RR_CTRL_CHANNEL_OPEN:
         CHECK(m->channel_id <= RR_CHANNEL_DATA_MAX && m->priority <= RR_PRIORITY_HIGH);

@@ -314,7 +314,7 @@ if rr_listen rec-l -listen 127.0.0.1 -ephemeralport -echo; then
         rr_python "$port" "$variant" >"$RR_TMP/rec-$variant.out" 2>&1 <<'EOF'
 port, variant = int(sys.argv[1]), sys.argv[2]
 s, rest = plain_handshake(port)
-if variant == "length":    # a data record announcing 1 MiB, over the 16384-byte limit
+if variant == "length":    # a data record announcing 1 MiB, over the 16376-byte limit
     s.sendall(record(0, 3, b"", length=0x00100000))
 elif variant == "channel": # a whole record on channel 200, which does not exist
     s.sendall(record(200, 3, b"x"))

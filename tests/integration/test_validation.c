@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 /* Bound of every wait for an outcome: well above the 5 s handshake deadline of the config. */
 #define WAIT_MS 8000
@@ -25,7 +24,7 @@
 #define PASSWORD "test-pass"
 #define EV(type) (1u << (type))
 #define CLIENT_OUTCOMES (EV(RR_EVENT_CONNECTED) | EV(RR_EVENT_DISCONNECTED))
-#define SERVER_OUTCOMES \
+#define SERVER_OUTCOMES                                                                            \
     (EV(RR_EVENT_CONNECTED) | EV(RR_EVENT_ATTEMPT_FAILED) | EV(RR_EVENT_DISCONNECTED))
 
 static uint64_t now_ms(void)
@@ -51,7 +50,6 @@ struct handoff {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     void *req; /* the pending request, until someone takes it */
-    int calls;
 };
 
 static void handoff_init(struct handoff *h)
@@ -63,7 +61,6 @@ static void handoff_init(struct handoff *h)
     pthread_condattr_destroy(&a);
     pthread_mutex_init(&h->lock, NULL);
     h->req = NULL;
-    h->calls = 0;
 }
 
 static void handoff_fini(struct handoff *h)
@@ -76,7 +73,6 @@ static void handoff_put(struct handoff *h, void *req)
 {
     pthread_mutex_lock(&h->lock);
     h->req = req;
-    h->calls++;
     pthread_cond_broadcast(&h->cond);
     pthread_mutex_unlock(&h->lock);
 }
@@ -407,7 +403,8 @@ static void assert_result(const char *what, const struct rr_certificate_validati
 }
 
 /* Without a validator the system result is the decision: both fields must be @p want. */
-static void expect_validation(struct harness *h, const struct rr_certificate_validation_result *want)
+static void expect_validation(struct harness *h,
+                              const struct rr_certificate_validation_result *want)
 {
     struct rr_connection_info info = client_info(h);
     assert_result("system validation", &info.system_validation, want);
@@ -425,7 +422,7 @@ static void run_rejected(struct harness *h, const char *store, const char *host,
     expect_validation(h, want);
 }
 
-/* ---- trust, validity, usage, names ------------------------------------------------------------ */
+/* ---- trust, validity, usage, names ----------------------------------------------------------- */
 
 static void run_good(struct harness *h, const char *listen_host, const char *connect_host)
 {
@@ -440,9 +437,9 @@ static void run_good(struct harness *h, const char *listen_host, const char *con
     expect_validation(h, &want);
     struct rr_connection_info info = client_info(h);
     char flags[200];
-    assert_string_equal(rr_certificate_validation_result_format(&info.final_validation, flags,
-                                                                sizeof(flags)),
-                        "trustedRoot nameMatch");
+    assert_string_equal(
+        rr_certificate_validation_result_format(&info.final_validation, flags, sizeof(flags)),
+        "trustedRoot nameMatch");
     assert_string_equal(info.tls_version, "TLSv1.3");
     assert_true(info.secure);
     /* The client sees the certificate the server chose (pinning material). */
@@ -534,7 +531,7 @@ static void test_name_mismatch_ip(void **state)
     run_rejected(harness_of(state), "wrongname.p12", "127.0.0.1", &cfg, &want);
 }
 
-/* ---- revocation ------------------------------------------------------------------------------- */
+/* ---- revocation ------------------------------------------------------------------------------ */
 
 static void test_revoked_crl_fetched(void **state)
 {
@@ -640,10 +637,9 @@ static void test_good_forced(void **state)
     expect_validation(h, &want);
 }
 
-/* ---- custom validators ------------------------------------------------------------------------ */
+/* ---- custom validators ----------------------------------------------------------------------- */
 
-static void run_accept_all_without_system(struct harness *h, const char *store,
-                                          size_t chain_count)
+static void run_accept_all_without_system(struct harness *h, const char *store, size_t chain_count)
 {
     start_server(h, store);
     struct rr_context_config cfg = client_config();
@@ -820,7 +816,7 @@ static void test_token_not_sent_to_rejected_server(void **state)
     assert_int_equal(h->receiver.last_token_len, 0);
 }
 
-/* ---- server certificate stores ------------------------------------------------------------------ */
+/* ---- server certificate stores --------------------------------------------------------------- */
 
 /* The listener cannot use its store: it ends with NoServerCertificate (detail mentioning
  * @p detail_has, never the password) and a client trying it fails. */
@@ -892,7 +888,8 @@ static void test_store_garbage_pem(void **state)
 
 static void test_store_subject_not_found(void **state)
 {
-    run_store_problem(harness_of(state), "good.p12", "openrr-test-nobody", PASSWORD, "openrr-test-nobody");
+    run_store_problem(harness_of(state), "good.p12", "openrr-test-nobody", PASSWORD,
+                      "openrr-test-nobody");
 }
 
 static void test_store_subject_friendly_name(void **state)
@@ -987,16 +984,14 @@ static void test_provider_never_completes(void **state)
     assert_int_equal(rr_context_state(h->server, NULL), RR_STATE_DISCONNECTED);
 }
 
-/* ---- certificate helpers ------------------------------------------------------------------------ */
+/* ---- certificate helpers --------------------------------------------------------------------- */
 
 static int b64_value(char c)
 {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const char *p = c != '\0' ? strchr(alphabet, c) : NULL;
+    return p != NULL ? (int)(p - alphabet) : -1;
 }
 
 /* DER of the first certificate in PEM text; 0 when there is none or @p cap is too small. */
@@ -1062,8 +1057,8 @@ static void test_fingerprint_matches_openssl(void **state)
     assert_int_equal(rr_file_read(rr_test_pki("good.p12"), &p12, &p12_size), RR_OK);
     char from_store[96] = "";
     char err[200] = "";
-    enum rr_result r = rr_cert_store_check(p12, p12_size, PASSWORD, NULL, from_store, err,
-                                           sizeof(err));
+    enum rr_result r =
+        rr_cert_store_check(p12, p12_size, PASSWORD, NULL, from_store, err, sizeof(err));
     free(p12);
     assert_int_equal(r, RR_OK);
     assert_string_equal(from_store, ours);
@@ -1073,15 +1068,14 @@ static void test_fingerprint_matches_openssl(void **state)
 static void test_self_signed_store_and_pinning(void **state)
 {
     struct harness *h = harness_of(state);
-    assert_int_equal(rr_cert_create_self_signed_pkcs12("localhost", "pw", 1, &h->lp.store,
-                                                       &h->lp.size),
-                     RR_OK);
+    assert_int_equal(
+        rr_cert_create_self_signed_pkcs12("localhost", "pw", 1, &h->lp.store, &h->lp.size), RR_OK);
     h->lp.password = "pw";
     char expected[96] = "";
     char err[200] = "";
-    assert_int_equal(rr_cert_store_check(h->lp.store, h->lp.size, "pw", "localhost", expected,
-                                         err, sizeof(err)),
-                     RR_OK);
+    assert_int_equal(
+        rr_cert_store_check(h->lp.store, h->lp.size, "pw", "localhost", expected, err, sizeof(err)),
+        RR_OK);
     struct rr_context_config scfg = server_config();
     assert_int_not_equal(listen_with(h, &scfg, "127.0.0.1", &h->lp.base), 0);
     struct rr_context_config cfg = client_config();
@@ -1099,7 +1093,7 @@ static void test_self_signed_store_and_pinning(void **state)
     assert_string_equal(sinfo.local_certificate_sha256, expected);
 }
 
-/* ---- main --------------------------------------------------------------------------------------- */
+/* ---- main ------------------------------------------------------------------------------------ */
 
 /* Without the PKI every test is skipped (not failed), with one message saying why. The skip
  * happens in each test's body (harness_of): cmocka 1.1.5 reports a skip() in a group or test
