@@ -152,11 +152,15 @@ static void set_disconnected(struct rr_context *ctx, enum rr_disconnect_reason r
     pthread_mutex_unlock(&ctx->lock);
 }
 
-static void stop_listening(struct rr_context *ctx)
+static void stop_listening(struct rr_context *ctx, bool report)
 {
     while (ctx->attempts != NULL) {
         struct rr_conn *c = ctx->attempts;
         ctx->attempts = c->next;
+        if (report) {
+            rr_ctx_emit_simple(ctx, RR_EVENT_ATTEMPT_FAILED, RR_REASON_CANCELED,
+                               "the listening ended before this handshake finished");
+        }
         rr_conn_destroy(&c);
     }
     ctx->attempt_count = 0;
@@ -176,7 +180,7 @@ static void stop_listening(struct rr_context *ctx)
 void rr_ctx_operation_failed(struct rr_context *ctx, enum rr_disconnect_reason reason,
                              const char *detail)
 {
-    stop_listening(ctx);
+    stop_listening(ctx, true);
     U_LOG_I(RR_LOG_MODULE, "disconnected: %s%s%s", rr_disconnect_reason_str(reason),
             detail && *detail ? ": " : "", detail ? detail : "");
     set_disconnected(ctx, reason);
@@ -187,7 +191,7 @@ void rr_ctx_connection_ended(struct rr_context *ctx, enum rr_disconnect_reason r
                              const char *detail)
 {
     rr_channel_close_all(ctx);
-    stop_listening(ctx);
+    stop_listening(ctx, true);
     U_LOG_I(RR_LOG_MODULE, "connection ended: %s%s%s", rr_disconnect_reason_str(reason),
             detail && *detail ? ": " : "", detail ? detail : "");
     set_disconnected(ctx, reason);
@@ -488,7 +492,7 @@ static void close_on_exit(struct rr_context *ctx)
         }
     }
     rr_conn_destroy(&ctx->active);
-    stop_listening(ctx);
+    stop_listening(ctx, false);
 }
 
 static void *net_main(void *arg)

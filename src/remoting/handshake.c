@@ -523,10 +523,14 @@ static bool client_tls_step(struct rr_conn *conn)
         }
         char err[120];
         rr_tls_error_string(err, sizeof(err), conn->eof ? "connection closed" : "failed");
-        rr_conn_fail(conn, RR_REASON_HANDSHAKE_CONNECTION_FAILED,
-                     "TLS handshake failed: %s (is the server listening without "
-                     "-secureconnection, or did it reject the connection?)",
-                     err);
+        /* A plain server answers the ClientHello with an HTTP error: OpenSSL sees a record
+         * with a wrong version or length. Anything else is the server's refusal. */
+        bool plain = strstr(err, "wrong version") != NULL || strstr(err, "packet length") != NULL ||
+                     strstr(err, "record layer") != NULL;
+        rr_conn_fail(conn, RR_REASON_HANDSHAKE_CONNECTION_FAILED, "TLS handshake failed: %s%s",
+                     err,
+                     plain ? " (the server is not secure: connect without -secureconnection)"
+                           : " (the server ended the handshake; its log says why)");
         return false;
     }
 }
@@ -643,8 +647,9 @@ static bool client_read_response(struct rr_conn *conn)
     if (name == NULL || !rr_disconnect_reason_from_str(name, &reason)) {
         reason = RR_REASON_HANDSHAKE_FAILED;
     }
-    rr_conn_fail(conn, reason, "the server refused: %d %.80s", conn->msg->status,
-                 conn->msg->reason_phrase);
+    const char *why = rr_http_header(conn->msg, "OpenRR-Error-Detail");
+    rr_conn_fail(conn, reason, "the server refused (%d): %.150s", conn->msg->status,
+                 why != NULL ? why : conn->msg->reason_phrase);
     return false;
 }
 
@@ -787,10 +792,18 @@ static bool server_refuse(struct rr_conn *conn, int code, enum rr_disconnect_rea
     conn->fail_reason = reason;
     vsnprintf(conn->fail_detail, sizeof(conn->fail_detail), fmt, ap);
     va_end(ap);
+    /* The detail helps the client's user; it never holds a secret (it is logged as well).
+     * Only printable ASCII goes into the header. */
+    char safe[sizeof(conn->fail_detail)];
+    size_t n = 0;
+    for (const char *p = conn->fail_detail; *p && n + 1 < sizeof(safe); p++) {
+        safe[n++] = (*p >= 0x20 && *p < 0x7f) ? *p : '?';
+    }
+    safe[n] = '\0';
     out_printf(conn,
                "HTTP/1.1 %d %s\r\nConnection: close\r\nContent-Length: 0\r\n"
-               "OpenRR-Error: %s\r\n\r\n",
-               code, status_text(code), rr_disconnect_reason_str(reason));
+               "OpenRR-Error: %s\r\nOpenRR-Error-Detail: %s\r\n\r\n",
+               code, status_text(code), rr_disconnect_reason_str(reason), safe);
     conn->stage = RR_STAGE_CLOSE_AFTER_FLUSH;
     conn->close_after_flush = true;
     return rr_handshake_step(conn, 0);

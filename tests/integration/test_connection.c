@@ -169,6 +169,8 @@ static void test_two_players(void **state)
     char detail[192];
     assert_int_equal(rr_test_wait_disconnected(client, 5000, detail, sizeof(detail)),
                      RR_REASON_HANDSHAKE_FAILED);
+    /* The server's explanation reaches the client (OpenRR-Error-Detail). */
+    assert_non_null(strstr(detail, "both sides are players"));
     assert_int_equal(rr_test_wait_attempt_failed(server, 5000, detail, sizeof(detail)),
                      RR_REASON_HANDSHAKE_FAILED);
     assert_non_null(strstr(detail, "player"));
@@ -475,6 +477,31 @@ static void test_slow_client_does_not_block_others(void **state)
     rr_context_destroy(&server);
 }
 
+/* A handshake still in progress when the served connection ends is reported, not dropped. */
+static void test_pending_attempt_reported_when_listening_ends(void **state)
+{
+    struct rr_context *server = make(RR_ROLE_PLAYER);
+    assert_int_equal(rr_context_listen(server, "127.0.0.1", 0, 0), RR_OK);
+    uint16_t port = rr_test_wait_listening(server, 5000);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(write(fd, "GET /openrr", 11), 11);
+    struct rr_context *client = make(RR_ROLE_REMOTE);
+    assert_int_equal(rr_context_connect(client, "127.0.0.1", port), RR_OK);
+    assert_true(rr_test_wait_event(client, RR_EVENT_CONNECTED, 5000, NULL));
+    assert_true(rr_test_wait_event(server, RR_EVENT_CONNECTED, 5000, NULL));
+    assert_int_equal(rr_context_disconnect(client), RR_OK);
+    char detail[192];
+    assert_int_equal(rr_test_wait_attempt_failed(server, 5000, detail, sizeof(detail)),
+                     RR_REASON_CANCELED);
+    assert_non_null(strstr(detail, "listening ended"));
+    close(fd);
+    rr_context_destroy(&client);
+    rr_context_destroy(&server);
+}
+
 static int g_callback_events[16];
 
 static void on_event(void *user, const struct rr_event *ev)
@@ -535,6 +562,7 @@ int main(void)
         cmocka_unit_test(test_secure_client_plain_server),
         cmocka_unit_test(test_slow_client_does_not_block_others),
         cmocka_unit_test(test_event_callback),
+        cmocka_unit_test(test_pending_attempt_reported_when_listening_ends),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
