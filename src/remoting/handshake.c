@@ -48,23 +48,32 @@ static bool parse_role(const char *s, enum rr_role *out)
     return false;
 }
 
+/* Next item of a comma/space separated list: *p advances past it; false at the end. */
+static bool next_item(const char **p, const char **out_start, size_t *out_len)
+{
+    const char *s = *p;
+    while (*s == ' ' || *s == ',') {
+        s++;
+    }
+    const char *e = s;
+    while (*e && *e != ',' && *e != ' ') {
+        e++;
+    }
+    *p = e;
+    *out_start = s;
+    *out_len = (size_t)(e - s);
+    return e != s;
+}
+
 /* Does comma-separated @p list contain @p item (case-insensitive)? */
 static bool list_has(const char *list, const char *item)
 {
-    size_t n = strlen(item);
-    const char *p = list;
-    while (p != NULL && *p) {
-        while (*p == ' ' || *p == ',') {
-            p++;
-        }
-        const char *e = p;
-        while (*e && *e != ',' && *e != ' ') {
-            e++;
-        }
-        if ((size_t)(e - p) == n && strncasecmp(p, item, n) == 0) {
+    size_t n = strlen(item), len;
+    const char *start;
+    while (list != NULL && next_item(&list, &start, &len)) {
+        if (len == n && strncasecmp(start, item, n) == 0) {
             return true;
         }
-        p = e;
     }
     return false;
 }
@@ -72,26 +81,18 @@ static bool list_has(const char *list, const char *item)
 /* First entry of @p pref that @p other also lists; false when none. */
 static bool pick_codec(const char *pref, const char *other, char *out, size_t size)
 {
-    const char *p = pref;
-    while (p != NULL && *p) {
-        while (*p == ' ' || *p == ',') {
-            p++;
-        }
-        const char *e = p;
-        while (*e && *e != ',' && *e != ' ') {
-            e++;
-        }
+    size_t len;
+    const char *start;
+    while (pref != NULL && next_item(&pref, &start, &len)) {
         char item[16];
-        size_t n = (size_t)(e - p);
-        if (n > 0 && n < sizeof(item)) {
-            memcpy(item, p, n);
-            item[n] = '\0';
+        if (len < sizeof(item)) {
+            memcpy(item, start, len);
+            item[len] = '\0';
             if (list_has(other, item)) {
                 snprintf(out, size, "%s", item);
                 return true;
             }
         }
-        p = e;
     }
     return false;
 }

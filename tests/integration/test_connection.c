@@ -16,13 +16,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 static struct rr_context *make(enum rr_role role)
 {
     struct rr_context_config c = rr_test_config(role);
@@ -415,14 +408,14 @@ static void test_plain_client_secure_server(void **state)
 {
     struct secure_setup s;
     secure_listen(&s, "t", NULL);
-    uint64_t t0 = now_ms();
+    uint64_t t0 = rr_test_now_ms();
     assert_int_equal(rr_context_connect(s.client, "127.0.0.1", s.port), RR_OK);
     char detail[192];
     assert_int_equal(rr_test_wait_disconnected(s.client, 5000, detail, sizeof(detail)),
                      RR_REASON_HANDSHAKE_CONNECTION_FAILED);
     assert_int_equal(rr_test_wait_attempt_failed(s.server, 5000, detail, sizeof(detail)),
                      RR_REASON_HANDSHAKE_CONNECTION_FAILED);
-    assert_true(now_ms() - t0 < 1000);
+    assert_true(rr_test_now_ms() - t0 < 1000);
     secure_teardown(&s);
 }
 
@@ -434,7 +427,7 @@ static void test_secure_client_plain_server(void **state)
     rr_test_token_provider_init(&provider, "t");
     assert_int_equal(rr_context_listen(server, "127.0.0.1", 0, 0), RR_OK);
     uint16_t port = rr_test_wait_listening(server, 5000);
-    uint64_t t0 = now_ms();
+    uint64_t t0 = rr_test_now_ms();
     assert_int_equal(rr_context_connect_secure(client, "127.0.0.1", port, &provider.base, NULL),
                      RR_OK);
     char detail[192];
@@ -443,7 +436,7 @@ static void test_secure_client_plain_server(void **state)
     assert_int_equal(rr_test_wait_attempt_failed(server, 5000, detail, sizeof(detail)),
                      RR_REASON_HANDSHAKE_CONNECTION_FAILED);
     assert_non_null(strstr(detail, "TLS client"));
-    assert_true(now_ms() - t0 < 1000);
+    assert_true(rr_test_now_ms() - t0 < 1000);
     assert_int_equal(provider.calls, 0);
     rr_context_destroy(&client);
     rr_context_destroy(&server);
@@ -466,10 +459,10 @@ static void test_slow_client_does_not_block_others(void **state)
     assert_int_equal(rr_context_connect(client, "127.0.0.1", port), RR_OK);
     assert_true(rr_test_wait_event(client, RR_EVENT_CONNECTED, 5000, NULL));
     char detail[192];
-    uint64_t t0 = now_ms();
+    uint64_t t0 = rr_test_now_ms();
     assert_int_equal(rr_test_wait_attempt_failed(server, 5000, detail, sizeof(detail)),
                      RR_REASON_REMOTING_HANDSHAKE_TIMEOUT);
-    assert_true(now_ms() - t0 < 2500);
+    assert_true(rr_test_now_ms() - t0 < 2500);
     char buf[16];
     assert_true(read(fd, buf, sizeof(buf)) <= 0); /* closed by the server */
     close(fd);

@@ -12,13 +12,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 struct setup {
     struct rr_context *server;
     struct rr_context *client;
@@ -66,9 +59,9 @@ static void stop(struct setup *s)
 /* Spin (bounded) until a deferred interface has been called. */
 static bool wait_pending(void *volatile *slot, int timeout_ms)
 {
-    uint64_t end = now_ms() + (uint64_t)timeout_ms;
+    uint64_t end = rr_test_now_ms() + (uint64_t)timeout_ms;
     while (__atomic_load_n(slot, __ATOMIC_SEQ_CST) == NULL) {
-        if (now_ms() > end) {
+        if (rr_test_now_ms() > end) {
             return false;
         }
         usleep(2000);
@@ -128,11 +121,11 @@ static void test_provider_never_completes(void **state)
 {
     struct setup s;
     start(&s, 1200, false, true);
-    uint64_t t0 = now_ms();
+    uint64_t t0 = rr_test_now_ms();
     char detail[192];
     assert_int_equal(rr_test_wait_disconnected(s.client, 5000, detail, sizeof(detail)),
                      RR_REASON_REMOTING_HANDSHAKE_TIMEOUT);
-    assert_true(now_ms() - t0 < 3000);
+    assert_true(rr_test_now_ms() - t0 < 3000);
     assert_non_null(strstr(detail, "authentication provider"));
     /* Completing after the attempt ended is a harmless no-op. */
     rr_token_request_complete(s.provider.pending, "secret");

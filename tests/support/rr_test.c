@@ -33,7 +33,7 @@ struct rr_context_config rr_test_config(enum rr_role role)
     return c;
 }
 
-static uint64_t now_ms(void)
+uint64_t rr_test_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -43,9 +43,9 @@ static uint64_t now_ms(void)
 bool rr_test_wait_event(struct rr_context *ctx, enum rr_event_type type, int timeout_ms,
                         struct rr_event *out)
 {
-    uint64_t end = now_ms() + (uint64_t)timeout_ms;
+    uint64_t end = rr_test_now_ms() + (uint64_t)timeout_ms;
     for (;;) {
-        uint64_t now = now_ms();
+        uint64_t now = rr_test_now_ms();
         if (now >= end) {
             return false;
         }
@@ -68,8 +68,8 @@ bool rr_test_wait_event(struct rr_context *ctx, enum rr_event_type type, int tim
 uint16_t rr_test_wait_listening(struct rr_context *ctx, int timeout_ms)
 {
     struct rr_event ev;
-    uint64_t end = now_ms() + (uint64_t)timeout_ms;
-    while (now_ms() < end) {
+    uint64_t end = rr_test_now_ms() + (uint64_t)timeout_ms;
+    while (rr_test_now_ms() < end) {
         if (rr_context_poll_event(ctx, &ev, 100) != RR_OK) {
             continue;
         }

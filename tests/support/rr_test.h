@@ -21,6 +21,9 @@ const char *rr_test_pki(const char *name);
 /* True when the PKI fixture is there (RR_PKI_DIR set and populated). */
 bool rr_test_have_pki(void);
 
+/* Monotonic clock in milliseconds. */
+uint64_t rr_test_now_ms(void);
+
 /* A config with the role and short, test-friendly timeouts (handshake 5 s). */
 struct rr_context_config rr_test_config(enum rr_role role);
 
