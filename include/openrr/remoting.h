@@ -45,17 +45,17 @@ enum rr_result {
     RR_OK = 0,
     RR_ERROR_INVALID_ARGUMENT = 1, /* a NULL, out-of-range or malformed argument */
     RR_ERROR_OUT_OF_MEMORY = 2,
-    RR_ERROR_WRONG_STATE = 3,      /* e.g. connect while not disconnected */
-    RR_ERROR_NOT_CONNECTED = 4,    /* the call needs an established connection */
-    RR_ERROR_CHANNEL_EXISTS = 5,   /* a data channel with that id is already open */
-    RR_ERROR_CHANNEL_CLOSED = 6,   /* the data channel is closed */
-    RR_ERROR_QUEUE_FULL = 7,       /* the send queue limit would be exceeded */
+    RR_ERROR_WRONG_STATE = 3,    /* e.g. connect while not disconnected */
+    RR_ERROR_NOT_CONNECTED = 4,  /* the call needs an established connection */
+    RR_ERROR_CHANNEL_EXISTS = 5, /* a data channel with that id is already open */
+    RR_ERROR_CHANNEL_CLOSED = 6, /* the data channel is closed */
+    RR_ERROR_QUEUE_FULL = 7,     /* the send queue limit would be exceeded */
     RR_ERROR_MESSAGE_TOO_LARGE = 8,
-    RR_ERROR_NO_EVENT = 9,         /* rr_context_poll_event: nothing pending */
-    RR_ERROR_SYSTEM = 10,          /* an OS call failed (errno is kept) */
-    RR_ERROR_TLS = 11,             /* OpenSSL failed; the log says why */
-    RR_ERROR_CERTIFICATE = 12,     /* certificate or key could not be read or used */
-    RR_ERROR_IO = 13,              /* a file could not be read or written */
+    RR_ERROR_NO_EVENT = 9,     /* rr_context_poll_event: nothing pending */
+    RR_ERROR_SYSTEM = 10,      /* an OS call failed (errno is kept) */
+    RR_ERROR_TLS = 11,         /* OpenSSL failed; the log says why */
+    RR_ERROR_CERTIFICATE = 12, /* certificate or key could not be read or used */
+    RR_ERROR_IO = 13,          /* a file could not be read or written */
 };
 
 /* Name of a result, e.g. "RR_ERROR_WRONG_STATE". Never NULL; static storage. */
@@ -146,13 +146,13 @@ enum rr_name_validation {
  * other flag is false.
  */
 struct rr_certificate_validation_result {
-    bool trusted_root;                 /* the chain ends at a trusted root */
-    bool revoked;                      /* a certificate of the chain is revoked */
-    bool expired;                      /* outside its validity window (also: not yet valid) */
-    bool wrong_usage;                  /* not issued for TLS server authentication */
+    bool trusted_root; /* the chain ends at a trusted root */
+    bool revoked;      /* a certificate of the chain is revoked */
+    bool expired;      /* outside its validity window (also: not yet valid) */
+    bool wrong_usage;  /* not issued for TLS server authentication */
     enum rr_name_validation name_validation_result;
-    bool revocation_check_failed;      /* status unknown while a check was forced */
-    bool invalid_cert_or_chain;        /* undecodable or inconsistent input */
+    bool revocation_check_failed; /* status unknown while a check was forced */
+    bool invalid_cert_or_chain;   /* undecodable or inconsistent input */
 };
 
 /* True when @p result lets a connection proceed (see the rule above). */
@@ -186,9 +186,9 @@ struct rr_certificate_chain {
  * If the attempt already ended (disconnect, deadline, context destroyed) the completion is a
  * harmless no-op. A request never completed ends its attempt when the handshake deadline
  * (rr_context_config.handshake_timeout_ms) passes. */
-struct rr_certificate_request;   /* server: supply the certificate */
-struct rr_token_validation;      /* server: judge a client token */
-struct rr_token_request;         /* client: supply a token for a realm */
+struct rr_certificate_request;    /* server: supply the certificate */
+struct rr_token_validation;       /* server: judge a client token */
+struct rr_token_request;          /* client: supply a token for a realm */
 struct rr_certificate_validation; /* client: judge the server's chain */
 
 /* Server side: the certificate store to present.
@@ -251,8 +251,8 @@ struct rr_certificate_validator {
     /* @p chain and @p system_result (NULL unless perform_system_validation) stay valid until
      * @p req is completed or cancelled. @p server_name is the host given to connect. */
     void (*validate_certificate)(struct rr_certificate_validator *self,
-                                 const struct rr_certificate_chain *chain,
-                                 const char *server_name, bool force_revocation_check,
+                                 const struct rr_certificate_chain *chain, const char *server_name,
+                                 bool force_revocation_check,
                                  const struct rr_certificate_validation_result *system_result,
                                  struct rr_certificate_validation *req);
 };
@@ -263,7 +263,7 @@ struct rr_data_channel;
 
 enum rr_event_type {
     RR_EVENT_NONE = 0,
-    RR_EVENT_LISTENING = 1,            /* port, transport_port */
+    RR_EVENT_LISTENING = 1, /* port, transport_port */
     RR_EVENT_CONNECTED = 2,
     RR_EVENT_DISCONNECTED = 3,         /* reason, detail; the context is disconnected */
     RR_EVENT_ATTEMPT_FAILED = 4,       /* listener only: one incoming attempt failed (reason,
@@ -280,15 +280,15 @@ const char *rr_event_type_str(enum rr_event_type type);
 struct rr_event {
     enum rr_event_type type;
     enum rr_disconnect_reason reason;
-    uint16_t port;           /* LISTENING: bound handshake port */
-    uint16_t transport_port; /* LISTENING: bound transport port */
+    uint16_t port;                   /* LISTENING: bound handshake port */
+    uint16_t transport_port;         /* LISTENING: bound transport port */
     struct rr_data_channel *channel; /* owned by the context, see rr_data_channel_destroy() */
     uint8_t channel_id;
     enum rr_channel_close_reason close_reason;
-    uint64_t packet_id;      /* DATA_RECEIVED: per-channel sequence number from 0 */
-    uint8_t *data;           /* DATA_RECEIVED: the message; freed by rr_event_release() */
+    uint64_t packet_id; /* DATA_RECEIVED: per-channel sequence number from 0 */
+    uint8_t *data;      /* DATA_RECEIVED: the message; freed by rr_event_release() */
     size_t size;
-    char detail[192];        /* human-readable cause for failures; "" otherwise; no secrets */
+    char detail[192]; /* human-readable cause for failures; "" otherwise; no secrets */
 };
 
 /* Free what a polled event owns (its data). Safe on a zeroed or already-released event. */
@@ -394,20 +394,20 @@ enum rr_result rr_context_poll_event(struct rr_context *ctx, struct rr_event *ou
 struct rr_connection_info {
     bool secure;
     enum rr_role peer_role;
-    char peer_address[64];          /* "[addr]:port" or "addr:port" */
-    char tls_version[16];           /* "TLSv1.3" or "" */
+    char peer_address[64]; /* "[addr]:port" or "addr:port" */
+    char tls_version[16];  /* "TLSv1.3" or "" */
     char tls_cipher[64];
-    char peer_certificate_sha256[96]; /* client: server cert fingerprint "AB:CD:…"; or "" */
+    char peer_certificate_sha256[96];  /* client: server cert fingerprint "AB:CD:…"; or "" */
     char local_certificate_sha256[96]; /* server: our certificate's fingerprint; or "" */
-    char codec[16];                 /* "hevc" or "h264" */
-    char transport[8];              /* "tcp" */
+    char codec[16];                    /* "hevc" or "h264" */
+    char transport[8];                 /* "tcp" */
     uint16_t transport_port;
-    char connection_id[33];         /* 32 hex digits */
-    bool token_from_cache;          /* client: the first request carried a cached token */
-    bool has_validation;            /* client, secure: the fields below are set */
+    char connection_id[33]; /* 32 hex digits */
+    bool token_from_cache;  /* client: the first request carried a cached token */
+    bool has_validation;    /* client, secure: the fields below are set */
     struct rr_certificate_validation_result system_validation; /* system validation result */
     struct rr_certificate_validation_result final_validation;  /* the decision applied */
-    uint64_t handshake_us;          /* connect/accept → Connected */
+    uint64_t handshake_us;                                     /* connect/accept → Connected */
 };
 
 /* Copy the info of the current or last connection. Errors: RR_ERROR_NOT_CONNECTED if there
@@ -416,14 +416,14 @@ struct rr_connection_info {
 enum rr_result rr_context_connection_info(struct rr_context *ctx, struct rr_connection_info *out);
 
 struct rr_connection_stats {
-    uint64_t bytes_sent;        /* record bytes written (before TLS) */
+    uint64_t bytes_sent; /* record bytes written (before TLS) */
     uint64_t bytes_received;
     uint64_t records_sent;
     uint64_t records_received;
-    uint64_t messages_sent;     /* data-channel messages */
+    uint64_t messages_sent; /* data-channel messages */
     uint64_t messages_received;
-    uint64_t messages_dropped;  /* best-effort messages dropped under congestion */
-    uint32_t rtt_us;            /* last keepalive round trip */
+    uint64_t messages_dropped; /* best-effort messages dropped under congestion */
+    uint32_t rtt_us;           /* last keepalive round trip */
 };
 enum rr_result rr_context_stats(struct rr_context *ctx, struct rr_connection_stats *out);
 
@@ -435,8 +435,7 @@ enum rr_result rr_context_stats(struct rr_context *ctx, struct rr_connection_sta
  * Errors: RR_ERROR_INVALID_ARGUMENT (id out of this role's range), RR_ERROR_NOT_CONNECTED,
  * RR_ERROR_CHANNEL_EXISTS (open, or the close of an earlier channel with that id is still
  * queued: retry after RR_EVENT_DATA_CHANNEL_CLOSED or shortly after). */
-enum rr_result rr_data_channel_create(struct rr_context *ctx, uint8_t id,
-                                      enum rr_priority priority,
+enum rr_result rr_data_channel_create(struct rr_context *ctx, uint8_t id, enum rr_priority priority,
                                       struct rr_data_channel **out_channel);
 
 /* Queue @p size bytes (copied) on @p ch. Guaranteed messages are always delivered while the
@@ -472,8 +471,8 @@ enum rr_result rr_file_read(const char *path, uint8_t **out_data, size_t *out_si
  * On success *out_fingerprint gets the chosen certificate's SHA-256 fingerprint.
  * Errors: RR_ERROR_CERTIFICATE with a reason in @p err (wrong password, no key, no match). */
 enum rr_result rr_cert_store_check(const void *store, size_t size, const char *password,
-                                   const char *subject_name, char out_fingerprint[96],
-                                   char *err, size_t err_size);
+                                   const char *subject_name, char out_fingerprint[96], char *err,
+                                   size_t err_size);
 
 /* Create a self-signed ECDSA P-256 certificate for @p host (DNS name or IP literal, in the
  * subject CN, the SAN and the PKCS#12 friendly name) with serverAuth usage, valid for

@@ -165,8 +165,7 @@ static enum rr_result load_pem(const void *data, size_t size, const char *passwo
     if (bio == NULL) {
         return RR_ERROR_OUT_OF_MEMORY;
     }
-    STACK_OF(X509_INFO) *infos =
-        PEM_X509_INFO_read_bio(bio, NULL, pem_pass_cb, (void *)password);
+    STACK_OF(X509_INFO) *infos = PEM_X509_INFO_read_bio(bio, NULL, pem_pass_cb, (void *)password);
     BIO_free(bio);
     if (infos == NULL) {
         snprintf(err, err_size, "cannot read the PEM certificate store (bad PEM or password)");
@@ -233,7 +232,8 @@ enum rr_result rr_cert_store_load(const void *data, size_t size, const char *pas
     if (!cert_matches(out->cert, subject_name)) {
         char have[200];
         describe(out->cert, have, sizeof(have));
-        snprintf(err, err_size, "no certificate with friendly name or subject CN '%.64s' (the store holds %s)",
+        snprintf(err, err_size,
+                 "no certificate with friendly name or subject CN '%.64s' (the store holds %s)",
                  subject_name, have);
         rr_cert_store_fini(out);
         return RR_ERROR_CERTIFICATE;
@@ -262,8 +262,8 @@ void rr_cert_store_fini(struct rr_cert_store *s)
 }
 
 enum rr_result rr_cert_store_check(const void *store, size_t size, const char *password,
-                                   const char *subject_name, char out_fingerprint[96],
-                                   char *err, size_t err_size)
+                                   const char *subject_name, char out_fingerprint[96], char *err,
+                                   size_t err_size)
 {
     struct rr_cert_store s;
     char dummy[8];
@@ -297,8 +297,7 @@ static bool add_ext(X509 *cert, int nid, const char *value)
 }
 
 enum rr_result rr_cert_create_self_signed_pkcs12(const char *host, const char *password,
-                                                 unsigned days, uint8_t **out_pfx,
-                                                 size_t *out_size)
+                                                 unsigned days, uint8_t **out_pfx, size_t *out_size)
 {
     if (host == NULL || host[0] == '\0' || strlen(host) > 200 || days == 0 || days > 3650 ||
         out_pfx == NULL || out_size == NULL || strpbrk(host, ",\r\n") != NULL) {

@@ -13,7 +13,7 @@
 struct rr_cert_store {
     EVP_PKEY *key;
     X509 *cert;
-    STACK_OF(X509) *chain; /* intermediates, may be NULL */
+    STACK_OF(X509) * chain; /* intermediates, may be NULL */
     char fingerprint[96];
 };
 

@@ -18,9 +18,12 @@
 static int queue_for(enum rr_priority p)
 {
     switch (p) {
-    case RR_PRIORITY_HIGH: return RR_QUEUE_HIGH;
-    case RR_PRIORITY_MEDIUM: return RR_QUEUE_MEDIUM;
-    default: return RR_QUEUE_LOW;
+    case RR_PRIORITY_HIGH:
+        return RR_QUEUE_HIGH;
+    case RR_PRIORITY_MEDIUM:
+        return RR_QUEUE_MEDIUM;
+    default:
+        return RR_QUEUE_LOW;
     }
 }
 
@@ -155,8 +158,7 @@ static struct rr_data_channel *channel_new_locked(struct rr_context *ctx, uint8_
     return ch;
 }
 
-enum rr_result rr_data_channel_create(struct rr_context *ctx, uint8_t id,
-                                      enum rr_priority priority,
+enum rr_result rr_data_channel_create(struct rr_context *ctx, uint8_t id, enum rr_priority priority,
                                       struct rr_data_channel **out_channel)
 {
     if (ctx == NULL || out_channel == NULL || priority > RR_PRIORITY_HIGH ||
@@ -172,8 +174,8 @@ enum rr_result rr_data_channel_create(struct rr_context *ctx, uint8_t id,
         r = RR_ERROR_CHANNEL_EXISTS;
     } else {
         struct rr_data_channel *ch = channel_new_locked(ctx, id, priority, RR_CHANNEL_OPEN_PENDING);
-        struct rr_ctrl_msg m = {.type = RR_CTRL_CHANNEL_OPEN, .channel_id = id,
-                                .priority = (uint8_t)priority};
+        struct rr_ctrl_msg m = {
+            .type = RR_CTRL_CHANNEL_OPEN, .channel_id = id, .priority = (uint8_t)priority};
         if (ch == NULL || !rr_channel_queue_control_locked(ctx, &m)) {
             r = RR_ERROR_OUT_OF_MEMORY;
         } else {
@@ -320,7 +322,8 @@ void rr_data_channel_destroy(struct rr_data_channel **ch_ptr)
         struct rr_msg *m = malloc(sizeof(*m) + RR_CTRL_MAX_SIZE);
         if (m != NULL) {
             memset(m, 0, sizeof(*m));
-            struct rr_ctrl_msg c = {.type = RR_CTRL_CHANNEL_CLOSE, .channel_id = ch->id,
+            struct rr_ctrl_msg c = {.type = RR_CTRL_CHANNEL_CLOSE,
+                                    .channel_id = ch->id,
                                     .reason = RR_CHANNEL_CLOSED_PROTOCOL};
             m->channel = RR_CHANNEL_CONTROL;
             m->size = rr_ctrl_encode(&c, m->data);
@@ -344,8 +347,8 @@ void rr_data_channel_destroy(struct rr_data_channel **ch_ptr)
     free(ch);
 }
 
-bool rr_channel_on_data(struct rr_context *ctx, uint8_t channel, const uint8_t *data,
-                        size_t size, char *why, size_t why_size)
+bool rr_channel_on_data(struct rr_context *ctx, uint8_t channel, const uint8_t *data, size_t size,
+                        char *why, size_t why_size)
 {
     pthread_mutex_lock(&ctx->lock);
     struct rr_data_channel *ch = ctx->channels[channel];

@@ -151,7 +151,8 @@ bool rr_conn_flush(struct rr_conn *conn)
         size_t len = u_buf_len(&conn->out);
         if (conn->ssl != NULL) {
             ERR_clear_error();
-            int n = SSL_write(conn->ssl, u_buf_head(&conn->out), (int)(len > INT32_MAX ? INT32_MAX : len));
+            int n = SSL_write(conn->ssl, u_buf_head(&conn->out),
+                              (int)(len > INT32_MAX ? INT32_MAX : len));
             if (n > 0) {
                 u_buf_consume(&conn->out, (size_t)n);
                 continue;
@@ -300,8 +301,8 @@ static bool on_control(struct rr_conn *conn, const uint8_t *data, size_t size)
             r = RR_REASON_PEER_DISCONNECT_REQUEST;
         }
         snprintf(why, sizeof(why), "the peer disconnected (%s)",
-                 rr_disconnect_reason_str((enum rr_disconnect_reason)
-                                              (m.reason < RR_REASON_COUNT ? m.reason : 1)));
+                 rr_disconnect_reason_str(
+                     (enum rr_disconnect_reason)(m.reason < RR_REASON_COUNT ? m.reason : 1)));
         return end_connection(conn, r, why);
     }
     default:
@@ -330,8 +331,9 @@ static bool process_input(struct rr_conn *conn)
             const uint8_t *p = u_buf_head(&conn->in);
             snprintf(why, sizeof(why),
                      "bad record header (channel %u, flags 0x%02x, length %u; limit %u)", p[0],
-                     p[1], (unsigned)((uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 |
-                                      (uint32_t)p[6] << 8 | p[7]),
+                     p[1],
+                     (unsigned)((uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 | (uint32_t)p[6] << 8 |
+                                p[7]),
                      (unsigned)RR_MAX_RECORD_PAYLOAD);
             return protocol_error(conn, why);
         }
@@ -484,8 +486,9 @@ bool rr_conn_established_step(struct rr_conn *conn, short revents)
         }
     }
     if (conn->eof) {
-        return end_connection(conn, conn->closing ? conn->closing_reason : RR_REASON_CONNECTION_LOST,
-                              conn->closing ? "" : "the connection was closed or reset without a disconnect message");
+        return end_connection(
+            conn, conn->closing ? conn->closing_reason : RR_REASON_CONNECTION_LOST,
+            conn->closing ? "" : "the connection was closed or reset without a disconnect message");
     }
     if (!write_output(conn)) {
         return end_connection(conn, RR_REASON_CONNECTION_LOST, "write to the peer failed");

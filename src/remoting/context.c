@@ -257,8 +257,8 @@ static void start_listen(struct rr_context *ctx, const char *host, uint16_t port
     }
     /* The tcp transport rides on the handshake connection; the transport port is reserved
      * now so that the udp transport can use it and so that a busy port is reported early. */
-    ctx->udp_fd = rr_net_bind_udp(host, transport_port, &ctx->transport_port, &reason, err,
-                                  sizeof(err));
+    ctx->udp_fd =
+        rr_net_bind_udp(host, transport_port, &ctx->transport_port, &reason, err, sizeof(err));
     if (ctx->udp_fd < 0) {
         rr_ctx_operation_failed(ctx, reason, err);
         return;
@@ -547,7 +547,8 @@ static void *net_main(void *arg)
             owners[n++] = NULL;
         }
         if (ctx->active != NULL) {
-            fds[n] = (struct pollfd){.fd = ctx->active->fd, .events = rr_conn_poll_events(ctx->active)};
+            fds[n] =
+                (struct pollfd){.fd = ctx->active->fd, .events = rr_conn_poll_events(ctx->active)};
             owners[n++] = ctx->active;
         }
         for (struct rr_conn *c = ctx->attempts; c != NULL && n < RR_MAX_POLL_FDS; c = c->next) {
@@ -630,12 +631,18 @@ enum rr_result rr_context_create(const struct rr_context_config *cfg, struct rr_
     }
     ctx->cfg = *cfg;
     struct rr_context_config *c = &ctx->cfg;
-    if (c->handshake_timeout_ms == 0) c->handshake_timeout_ms = 10000;
-    if (c->keepalive_interval_ms == 0) c->keepalive_interval_ms = 1000;
-    if (c->peer_timeout_ms == 0) c->peer_timeout_ms = 5000;
-    if (c->max_message_size == 0) c->max_message_size = RR_DEFAULT_MAX_MESSAGE_SIZE;
-    if (c->max_send_queue == 0) c->max_send_queue = 64u * 1024u * 1024u;
-    if (c->best_effort_queue_limit == 0) c->best_effort_queue_limit = 256u * 1024u;
+    if (c->handshake_timeout_ms == 0)
+        c->handshake_timeout_ms = 10000;
+    if (c->keepalive_interval_ms == 0)
+        c->keepalive_interval_ms = 1000;
+    if (c->peer_timeout_ms == 0)
+        c->peer_timeout_ms = 5000;
+    if (c->max_message_size == 0)
+        c->max_message_size = RR_DEFAULT_MAX_MESSAGE_SIZE;
+    if (c->max_send_queue == 0)
+        c->max_send_queue = 64u * 1024u * 1024u;
+    if (c->best_effort_queue_limit == 0)
+        c->best_effort_queue_limit = 256u * 1024u;
     ctx->cfg_ca_file = cfg->ca_file ? strdup(cfg->ca_file) : NULL;
     ctx->cfg_crl_file = cfg->crl_file ? strdup(cfg->crl_file) : NULL;
     ctx->cfg_codecs = strdup(cfg->codecs ? cfg->codecs : "hevc,h264");
@@ -762,8 +769,8 @@ enum rr_result rr_context_connect(struct rr_context *ctx, const char *host, uint
     if (ctx == NULL || host == NULL || host[0] == '\0') {
         return RR_ERROR_INVALID_ARGUMENT;
     }
-    struct command_args a = {.cmd = RR_CMD_CONNECT, .host = host,
-                             .port = port ? port : RR_DEFAULT_HANDSHAKE_PORT};
+    struct command_args a = {
+        .cmd = RR_CMD_CONNECT, .host = host, .port = port ? port : RR_DEFAULT_HANDSHAKE_PORT};
     return begin_command(ctx, &a);
 }
 
@@ -775,9 +782,12 @@ enum rr_result rr_context_connect_secure(struct rr_context *ctx, const char *hos
         (validator != NULL && validator->validate_certificate == NULL)) {
         return RR_ERROR_INVALID_ARGUMENT;
     }
-    struct command_args a = {.cmd = RR_CMD_CONNECT, .host = host,
-                             .port = port ? port : RR_DEFAULT_HANDSHAKE_PORT, .secure = true,
-                             .auth = auth, .validator = validator};
+    struct command_args a = {.cmd = RR_CMD_CONNECT,
+                             .host = host,
+                             .port = port ? port : RR_DEFAULT_HANDSHAKE_PORT,
+                             .secure = true,
+                             .auth = auth,
+                             .validator = validator};
     return begin_command(ctx, &a);
 }
 
@@ -787,7 +797,9 @@ enum rr_result rr_context_listen(struct rr_context *ctx, const char *local_host,
     if (ctx == NULL) {
         return RR_ERROR_INVALID_ARGUMENT;
     }
-    struct command_args a = {.cmd = RR_CMD_LISTEN, .host = local_host, .port = handshake_port,
+    struct command_args a = {.cmd = RR_CMD_LISTEN,
+                             .host = local_host,
+                             .port = handshake_port,
                              .transport_port = transport_port};
     return begin_command(ctx, &a);
 }
@@ -801,9 +813,13 @@ enum rr_result rr_context_listen_secure(struct rr_context *ctx, const char *loca
         auth_receiver == NULL || auth_receiver->validate_token == NULL) {
         return RR_ERROR_INVALID_ARGUMENT;
     }
-    struct command_args a = {.cmd = RR_CMD_LISTEN, .host = local_host, .port = handshake_port,
-                             .transport_port = transport_port, .secure = true,
-                             .cert_provider = cert_provider, .auth_receiver = auth_receiver};
+    struct command_args a = {.cmd = RR_CMD_LISTEN,
+                             .host = local_host,
+                             .port = handshake_port,
+                             .transport_port = transport_port,
+                             .secure = true,
+                             .cert_provider = cert_provider,
+                             .auth_receiver = auth_receiver};
     return begin_command(ctx, &a);
 }
 

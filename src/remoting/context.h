@@ -24,18 +24,18 @@
 #include <pthread.h>
 
 #define RR_LOG_MODULE "remoting"
-#define RR_MAX_ATTEMPTS 64      /* concurrent incoming handshakes per listener */
-#define RR_MAX_WORKERS 16       /* validation worker threads not yet joined */
+#define RR_MAX_ATTEMPTS 64                        /* concurrent incoming handshakes per listener */
+#define RR_MAX_WORKERS 16                         /* validation worker threads not yet joined */
 #define RR_EVENT_BYTES_HIGH (64u * 1024u * 1024u) /* stop reading while polled events hold more */
 #define RR_DEFAULT_REALM "OpenRR Remoting"
 
 enum rr_conn_stage {
-    RR_STAGE_TCP_CONNECT,     /* client: non-blocking connect in progress */
-    RR_STAGE_TLS,             /* TLS handshake (possibly paused on a request) */
-    RR_STAGE_HTTP_WRITE,      /* client: request queued, flushing */
-    RR_STAGE_HTTP_READ,       /* reading the peer's request (server) or response (client) */
-    RR_STAGE_WAIT_TOKEN,      /* client: waiting for the authentication provider */
-    RR_STAGE_WAIT_VALIDATION, /* server: waiting for the authentication receiver */
+    RR_STAGE_TCP_CONNECT,       /* client: non-blocking connect in progress */
+    RR_STAGE_TLS,               /* TLS handshake (possibly paused on a request) */
+    RR_STAGE_HTTP_WRITE,        /* client: request queued, flushing */
+    RR_STAGE_HTTP_READ,         /* reading the peer's request (server) or response (client) */
+    RR_STAGE_WAIT_TOKEN,        /* client: waiting for the authentication provider */
+    RR_STAGE_WAIT_VALIDATION,   /* server: waiting for the authentication receiver */
     RR_STAGE_CLOSE_AFTER_FLUSH, /* server: an error response is flushing, then close */
     RR_STAGE_ESTABLISHED,
     RR_STAGE_CLOSED,
@@ -58,8 +58,13 @@ struct rr_msg_queue {
 };
 
 /* Index of the send queues: control first, then by priority. */
-enum { RR_QUEUE_CONTROL = 0, RR_QUEUE_HIGH = 1, RR_QUEUE_MEDIUM = 2, RR_QUEUE_LOW = 3,
-       RR_QUEUE_COUNT = 4 };
+enum {
+    RR_QUEUE_CONTROL = 0,
+    RR_QUEUE_HIGH = 1,
+    RR_QUEUE_MEDIUM = 2,
+    RR_QUEUE_LOW = 3,
+    RR_QUEUE_COUNT = 4
+};
 
 struct rr_data_channel {
     struct rr_context *ctx;
@@ -78,11 +83,11 @@ struct rr_conn {
      * application thread that finds it free may write one record directly (channel.c). */
     pthread_mutex_t io_lock;
     struct rr_conn *next;
-    struct addrinfo *ai_list;   /* client: addresses to try */
+    struct addrinfo *ai_list; /* client: addresses to try */
     struct addrinfo *ai_next;
     bool validation_started;
-    bool validator_called;      /* client: the application's validator has the chain */
-    bool close_after_flush;     /* server: the queued response ends the attempt */
+    bool validator_called;  /* client: the application's validator has the chain */
+    bool close_after_flush; /* server: the queued response ends the attempt */
     int fd;
     SSL *ssl;
     bool secure;
@@ -93,15 +98,15 @@ struct rr_conn {
     char peer[64];
     struct u_buf in;
     struct u_buf out;
-    bool ssl_want_write;  /* the last TLS call needs the socket writable */
+    bool ssl_want_write; /* the last TLS call needs the socket writable */
     bool eof;
     /* handshake */
     struct rr_http_msg *msg;
-    int requests;               /* server: requests seen on this connection */
-    int token_attempts;         /* server: tokens judged; client: tokens sent */
-    bool sent_cached_token;     /* client */
-    bool last_token_rejected;   /* server: previous request had an invalid token */
-    char *token;                /* client: token being sent (wiped on free) */
+    int requests;             /* server: requests seen on this connection */
+    int token_attempts;       /* server: tokens judged; client: tokens sent */
+    bool sent_cached_token;   /* client */
+    bool last_token_rejected; /* server: previous request had an invalid token */
+    char *token;              /* client: token being sent (wiped on free) */
     char realm[257];
     struct rr_request *pending; /* the request this connection waits on */
     struct rr_request *sysval;  /* client: system validation worker's request */
@@ -125,7 +130,7 @@ struct rr_conn {
     uint64_t last_rx_ms;
     uint64_t last_tx_ms;
     uint64_t last_ping_ms;
-    bool disconnect_queued;  /* our DISCONNECT is in the control queue */
+    bool disconnect_queued;                   /* our DISCONNECT is in the control queue */
     enum rr_disconnect_reason closing_reason; /* reported locally when the flush ends */
     uint64_t close_deadline_ms;
     bool closing;
@@ -176,12 +181,12 @@ struct rr_context {
     struct rr_event_node *ev_tail;
     size_t ev_bytes;
     bool reading_paused;
-    bool connected;                           /* an established connection exists */
-    struct rr_conn *fast_conn;                /* that connection, for direct sends */
-    struct rr_data_channel *channels[128];    /* open or pending, by id */
-    bool channel_seen[128];                   /* opened at some point on this connection */
-    uint8_t close_pending[128];               /* our CHANNEL_CLOSE still queued, by id */
-    struct rr_data_channel *all_channels;     /* every channel object not yet destroyed */
+    bool connected;                        /* an established connection exists */
+    struct rr_conn *fast_conn;             /* that connection, for direct sends */
+    struct rr_data_channel *channels[128]; /* open or pending, by id */
+    bool channel_seen[128];                /* opened at some point on this connection */
+    uint8_t close_pending[128];            /* our CHANNEL_CLOSE still queued, by id */
+    struct rr_data_channel *all_channels;  /* every channel object not yet destroyed */
     struct rr_msg_queue queues[RR_QUEUE_COUNT];
     size_t queued_total;
     bool have_info;
@@ -189,23 +194,23 @@ struct rr_context {
     struct rr_connection_stats stats;
 
     /* ---- network thread ---- */
-    bool secure;                /* current operation is secure */
+    bool secure; /* current operation is secure */
     bool listening;
     int listen_fd;
     int udp_fd;
     uint16_t listen_port;
     uint16_t transport_port;
-    struct rr_conn *attempts;   /* server: handshakes in progress */
+    struct rr_conn *attempts; /* server: handshakes in progress */
     size_t attempt_count;
-    struct rr_conn *active;     /* the connection (client attempt, or established) */
-    char host[256];             /* client: target */
+    struct rr_conn *active; /* the connection (client attempt, or established) */
+    char host[256];         /* client: target */
     uint16_t port;
     struct rr_authentication_provider *auth;
     struct rr_certificate_validator *validator;
     struct rr_certificate_provider *cert_provider;
     struct rr_authentication_receiver *auth_receiver;
     char realm[257];
-    X509_STORE *trust_store;   /* client: built at the first secure connect, then shared */
+    X509_STORE *trust_store; /* client: built at the first secure connect, then shared */
     SSL_CTX *client_tls;
     SSL_CTX *server_tls;
     struct rr_request *cert_request;
@@ -214,7 +219,7 @@ struct rr_context {
     unsigned char cert_key[32]; /* SHA-256 of the provider's store, subject and password */
     uint64_t cert_deadline_ms;
     struct rr_token_cache token_cache;
-    uint64_t op_start_us;       /* when the current connect/listen command was taken */
+    uint64_t op_start_us; /* when the current connect/listen command was taken */
     pthread_t workers[RR_MAX_WORKERS];
     size_t worker_count;
 };
@@ -247,8 +252,8 @@ void rr_tls_error_string(char *out, size_t size, const char *fallback);
 /* ---- conn.c ---- */
 struct rr_conn *rr_conn_create(struct rr_context *ctx, int fd, bool is_server, bool secure);
 void rr_conn_destroy(struct rr_conn **conn_ptr);
-/* Read what is available into conn->in, keeping it within @p limit bytes. Returns bytes read (>0), 0 when it would block,
- * -1 on end of stream or error (conn->eof set). */
+/* Read what is available into conn->in, keeping it within @p limit bytes. Returns bytes read (>0),
+ * 0 when it would block, -1 on end of stream or error (conn->eof set). */
 ssize_t rr_conn_read(struct rr_conn *conn, size_t limit);
 /* Write conn->out. Returns false on a fatal error. */
 bool rr_conn_flush(struct rr_conn *conn);
@@ -282,8 +287,8 @@ bool rr_channel_queue_control_locked(struct rr_context *ctx, const struct rr_ctr
 bool rr_channel_next_record_locked(struct rr_context *ctx, struct u_buf *out);
 /* A received data-channel message, control message: handled on the network thread. Returns
  * false on a protocol violation (detail in @p why). */
-bool rr_channel_on_data(struct rr_context *ctx, uint8_t channel, const uint8_t *data,
-                        size_t size, char *why, size_t why_size);
+bool rr_channel_on_data(struct rr_context *ctx, uint8_t channel, const uint8_t *data, size_t size,
+                        char *why, size_t why_size);
 bool rr_channel_on_control(struct rr_context *ctx, struct rr_conn *conn,
                            const struct rr_ctrl_msg *m, char *why, size_t why_size);
 /* Close every channel (connection ended) and drop queued data. */

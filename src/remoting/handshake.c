@@ -202,9 +202,11 @@ struct rr_conn *rr_handshake_client_start(struct rr_context *ctx)
     if (gai != 0) {
         char d[192];
         snprintf(d, sizeof(d), "cannot resolve '%.100s': %s", ctx->host, gai_strerror(gai));
-        rr_ctx_operation_failed(ctx, gai == EAI_NONAME || gai == EAI_AGAIN
-                                         ? RR_REASON_HANDSHAKE_UNREACHABLE
-                                         : RR_REASON_HANDSHAKE_NETWORK_UNREACHABLE, d);
+        rr_ctx_operation_failed(ctx,
+                                gai == EAI_NONAME || gai == EAI_AGAIN
+                                    ? RR_REASON_HANDSHAKE_UNREACHABLE
+                                    : RR_REASON_HANDSHAKE_NETWORK_UNREACHABLE,
+                                d);
         return NULL;
     }
     struct rr_conn *conn = rr_conn_create(ctx, -1, false, ctx->secure);
@@ -383,10 +385,10 @@ static bool call_validator(struct rr_conn *conn)
     req->system_result = conn->system_result;
     req->has_system_result = conn->has_system_result;
     conn->pending = req;
-    ctx->validator->validate_certificate(
-        ctx->validator, &req->chain, ctx->host, ctx->cfg.force_revocation_check,
-        req->has_system_result ? &req->system_result : NULL,
-        (struct rr_certificate_validation *)req);
+    ctx->validator->validate_certificate(ctx->validator, &req->chain, ctx->host,
+                                         ctx->cfg.force_revocation_check,
+                                         req->has_system_result ? &req->system_result : NULL,
+                                         (struct rr_certificate_validation *)req);
     return true;
 }
 
@@ -528,8 +530,7 @@ static bool client_tls_step(struct rr_conn *conn)
          * with a wrong version or length. Anything else is the server's refusal. */
         bool plain = strstr(err, "wrong version") != NULL || strstr(err, "packet length") != NULL ||
                      strstr(err, "record layer") != NULL;
-        rr_conn_fail(conn, RR_REASON_HANDSHAKE_CONNECTION_FAILED, "TLS handshake failed: %s%s",
-                     err,
+        rr_conn_fail(conn, RR_REASON_HANDSHAKE_CONNECTION_FAILED, "TLS handshake failed: %s%s", err,
                      plain ? " (the server is not secure: connect without -secureconnection)"
                            : " (the server ended the handshake; its log says why)");
         return false;
@@ -630,8 +631,9 @@ static bool client_read_response(struct rr_conn *conn)
         return true;
     }
     if (st != RR_HTTP_COMPLETE) {
-        rr_conn_fail(conn, st == RR_HTTP_TOO_LARGE ? RR_REASON_PROTOCOL_ERROR
-                                                   : RR_REASON_HANDSHAKE_CONNECTION_FAILED,
+        rr_conn_fail(conn,
+                     st == RR_HTTP_TOO_LARGE ? RR_REASON_PROTOCOL_ERROR
+                                             : RR_REASON_HANDSHAKE_CONNECTION_FAILED,
                      "the server's answer is not an OpenRR handshake response%s",
                      conn->secure ? "" : " (is it a secure server? use -secureconnection)");
         return false;
@@ -679,8 +681,9 @@ static bool client_token_ready(struct rr_conn *conn)
         OPENSSL_cleanse(token, strlen(token));
         free(token);
         rr_conn_fail(conn, RR_REASON_AUTHENTICATION_FAILED,
-                     too_long ? "the token is longer than %d bytes"
-                              : "the token has characters other than visible ASCII (limit %d bytes)",
+                     too_long
+                         ? "the token is longer than %d bytes"
+                         : "the token has characters other than visible ASCII (limit %d bytes)",
                      RR_MAX_TOKEN_SIZE);
         return false;
     }
@@ -703,8 +706,8 @@ static bool client_step(struct rr_conn *conn, short revents)
             if (client_try_next_address(conn, &e2)) {
                 return true;
             }
-            rr_conn_fail(conn, rr_net_connect_reason(err), "cannot connect to %s: %s",
-                         conn->peer, strerror(err));
+            rr_conn_fail(conn, rr_net_connect_reason(err), "cannot connect to %s: %s", conn->peer,
+                         strerror(err));
             return false;
         }
         rr_net_tune(conn->fd);
@@ -769,15 +772,24 @@ int rr_handshake_client_hello_cb(SSL *ssl, int *al, void *arg)
 static const char *status_text(int code)
 {
     switch (code) {
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 404: return "Not Found";
-    case 409: return "Conflict";
-    case 426: return "Upgrade Required";
-    case 431: return "Request Header Fields Too Large";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "Error";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 404:
+        return "Not Found";
+    case 409:
+        return "Conflict";
+    case 426:
+        return "Upgrade Required";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 503:
+        return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
+    default:
+        return "Error";
     }
 }
 
@@ -1069,7 +1081,9 @@ bool rr_handshake_step(struct rr_conn *conn, short revents)
     if (u_time_ms() >= conn->deadline_ms) {
         const char *what = "the peer";
         switch (conn->stage) {
-        case RR_STAGE_TCP_CONNECT: what = "the TCP connection"; break;
+        case RR_STAGE_TCP_CONNECT:
+            what = "the TCP connection";
+            break;
         case RR_STAGE_TLS:
             what = conn->is_server ? (conn->ctx->cert_ready ? "the client's TLS handshake"
                                                             : "the certificate provider")
@@ -1077,12 +1091,17 @@ bool rr_handshake_step(struct rr_conn *conn, short revents)
                                           ? "the certificate validation"
                                           : "the server's TLS handshake");
             break;
-        case RR_STAGE_WAIT_TOKEN: what = "the authentication provider"; break;
-        case RR_STAGE_WAIT_VALIDATION: what = "the token validator"; break;
+        case RR_STAGE_WAIT_TOKEN:
+            what = "the authentication provider";
+            break;
+        case RR_STAGE_WAIT_VALIDATION:
+            what = "the token validator";
+            break;
         case RR_STAGE_HTTP_READ:
             what = conn->is_server ? "the client's handshake request" : "the server's answer";
             break;
-        default: break;
+        default:
+            break;
         }
         if (conn->is_server && conn->stage == RR_STAGE_WAIT_VALIDATION) {
             /* Tell the client why, so both sides report the same reason. */

@@ -162,8 +162,7 @@ enum rr_http_status rr_http_parse(const uint8_t *data, size_t len, bool response
         } else if (*line == ' ' || *line == '\t') {
             return RR_HTTP_MALFORMED; /* obsolete folding */
         } else if (!parse_header_line(line, out)) {
-            return out->header_count >= RR_HTTP_MAX_HEADERS ? RR_HTTP_TOO_LARGE
-                                                            : RR_HTTP_MALFORMED;
+            return out->header_count >= RR_HTTP_MAX_HEADERS ? RR_HTTP_TOO_LARGE : RR_HTTP_MALFORMED;
         }
         line = eol + 2;
     }

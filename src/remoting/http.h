@@ -29,7 +29,7 @@ struct rr_http_header {
 
 struct rr_http_msg {
     char raw[RR_MAX_HANDSHAKE_SIZE + 1];
-    size_t length;      /* bytes of input the head occupied (including the blank line) */
+    size_t length; /* bytes of input the head occupied (including the blank line) */
     /* request */
     const char *method;
     const char *target;

@@ -64,20 +64,34 @@ bool rr_disconnect_reason_from_str(const char *name, enum rr_disconnect_reason *
 const char *rr_result_str(enum rr_result result)
 {
     switch (result) {
-    case RR_OK: return "RR_OK";
-    case RR_ERROR_INVALID_ARGUMENT: return "RR_ERROR_INVALID_ARGUMENT";
-    case RR_ERROR_OUT_OF_MEMORY: return "RR_ERROR_OUT_OF_MEMORY";
-    case RR_ERROR_WRONG_STATE: return "RR_ERROR_WRONG_STATE";
-    case RR_ERROR_NOT_CONNECTED: return "RR_ERROR_NOT_CONNECTED";
-    case RR_ERROR_CHANNEL_EXISTS: return "RR_ERROR_CHANNEL_EXISTS";
-    case RR_ERROR_CHANNEL_CLOSED: return "RR_ERROR_CHANNEL_CLOSED";
-    case RR_ERROR_QUEUE_FULL: return "RR_ERROR_QUEUE_FULL";
-    case RR_ERROR_MESSAGE_TOO_LARGE: return "RR_ERROR_MESSAGE_TOO_LARGE";
-    case RR_ERROR_NO_EVENT: return "RR_ERROR_NO_EVENT";
-    case RR_ERROR_SYSTEM: return "RR_ERROR_SYSTEM";
-    case RR_ERROR_TLS: return "RR_ERROR_TLS";
-    case RR_ERROR_CERTIFICATE: return "RR_ERROR_CERTIFICATE";
-    case RR_ERROR_IO: return "RR_ERROR_IO";
+    case RR_OK:
+        return "RR_OK";
+    case RR_ERROR_INVALID_ARGUMENT:
+        return "RR_ERROR_INVALID_ARGUMENT";
+    case RR_ERROR_OUT_OF_MEMORY:
+        return "RR_ERROR_OUT_OF_MEMORY";
+    case RR_ERROR_WRONG_STATE:
+        return "RR_ERROR_WRONG_STATE";
+    case RR_ERROR_NOT_CONNECTED:
+        return "RR_ERROR_NOT_CONNECTED";
+    case RR_ERROR_CHANNEL_EXISTS:
+        return "RR_ERROR_CHANNEL_EXISTS";
+    case RR_ERROR_CHANNEL_CLOSED:
+        return "RR_ERROR_CHANNEL_CLOSED";
+    case RR_ERROR_QUEUE_FULL:
+        return "RR_ERROR_QUEUE_FULL";
+    case RR_ERROR_MESSAGE_TOO_LARGE:
+        return "RR_ERROR_MESSAGE_TOO_LARGE";
+    case RR_ERROR_NO_EVENT:
+        return "RR_ERROR_NO_EVENT";
+    case RR_ERROR_SYSTEM:
+        return "RR_ERROR_SYSTEM";
+    case RR_ERROR_TLS:
+        return "RR_ERROR_TLS";
+    case RR_ERROR_CERTIFICATE:
+        return "RR_ERROR_CERTIFICATE";
+    case RR_ERROR_IO:
+        return "RR_ERROR_IO";
     }
     return "RR_ERROR_UNKNOWN";
 }
@@ -85,15 +99,24 @@ const char *rr_result_str(enum rr_result result)
 const char *rr_event_type_str(enum rr_event_type type)
 {
     switch (type) {
-    case RR_EVENT_NONE: return "None";
-    case RR_EVENT_LISTENING: return "Listening";
-    case RR_EVENT_CONNECTED: return "Connected";
-    case RR_EVENT_DISCONNECTED: return "Disconnected";
-    case RR_EVENT_ATTEMPT_FAILED: return "AttemptFailed";
-    case RR_EVENT_DATA_CHANNEL_CREATED: return "DataChannelCreated";
-    case RR_EVENT_DATA_CHANNEL_OPENED: return "DataChannelOpened";
-    case RR_EVENT_DATA_RECEIVED: return "DataReceived";
-    case RR_EVENT_DATA_CHANNEL_CLOSED: return "DataChannelClosed";
+    case RR_EVENT_NONE:
+        return "None";
+    case RR_EVENT_LISTENING:
+        return "Listening";
+    case RR_EVENT_CONNECTED:
+        return "Connected";
+    case RR_EVENT_DISCONNECTED:
+        return "Disconnected";
+    case RR_EVENT_ATTEMPT_FAILED:
+        return "AttemptFailed";
+    case RR_EVENT_DATA_CHANNEL_CREATED:
+        return "DataChannelCreated";
+    case RR_EVENT_DATA_CHANNEL_OPENED:
+        return "DataChannelOpened";
+    case RR_EVENT_DATA_RECEIVED:
+        return "DataReceived";
+    case RR_EVENT_DATA_CHANNEL_CLOSED:
+        return "DataChannelClosed";
     }
     return "Unknown";
 }

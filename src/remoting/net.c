@@ -64,8 +64,7 @@ int rr_net_resolve(const char *host, uint16_t port, bool passive, struct addrinf
 
 int rr_net_connect_start(const struct addrinfo *ai)
 {
-    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                    ai->ai_protocol);
+    int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
     if (fd < 0) {
         return -1;
     }
@@ -81,14 +80,19 @@ int rr_net_connect_start(const struct addrinfo *ai)
 enum rr_disconnect_reason rr_net_connect_reason(int err)
 {
     switch (err) {
-    case ECONNREFUSED: return RR_REASON_HANDSHAKE_CONNECTION_REFUSED;
+    case ECONNREFUSED:
+        return RR_REASON_HANDSHAKE_CONNECTION_REFUSED;
     case ENETUNREACH:
-    case ENETDOWN: return RR_REASON_HANDSHAKE_NETWORK_UNREACHABLE;
+    case ENETDOWN:
+        return RR_REASON_HANDSHAKE_NETWORK_UNREACHABLE;
     case EACCES:
-    case EPERM: return RR_REASON_HANDSHAKE_PERMISSION_DENIED;
+    case EPERM:
+        return RR_REASON_HANDSHAKE_PERMISSION_DENIED;
     case ECONNRESET:
-    case EPIPE: return RR_REASON_HANDSHAKE_CONNECTION_FAILED;
-    default: return RR_REASON_HANDSHAKE_UNREACHABLE; /* EHOSTUNREACH, ETIMEDOUT, … */
+    case EPIPE:
+        return RR_REASON_HANDSHAKE_CONNECTION_FAILED;
+    default:
+        return RR_REASON_HANDSHAKE_UNREACHABLE; /* EHOSTUNREACH, ETIMEDOUT, … */
     }
 }
 
@@ -133,9 +137,8 @@ static int bind_one(const char *host, uint16_t port, int socktype, uint16_t *out
             struct sockaddr_storage ss;
             socklen_t sl = sizeof(ss);
             getsockname(fd, (struct sockaddr *)&ss, &sl);
-            *out_port = ntohs(ss.ss_family == AF_INET6
-                                  ? ((struct sockaddr_in6 *)&ss)->sin6_port
-                                  : ((struct sockaddr_in *)&ss)->sin_port);
+            *out_port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                                       : ((struct sockaddr_in *)&ss)->sin_port);
             break;
         }
         *out_err = errno;

@@ -56,7 +56,7 @@ struct rr_record_partial {
 
 struct rr_record_reader {
     size_t max_message;
-    size_t max_total;   /* all partial messages together: 4 × max_message */
+    size_t max_total; /* all partial messages together: 4 × max_message */
     size_t total;
     struct rr_record_partial partial[256];
 };

@@ -66,7 +66,7 @@ out:
     return bio;
 }
 
-int rr_revocation_fetch_crls(X509 *cert, STACK_OF(X509_CRL) *crls, int timeout_s)
+int rr_revocation_fetch_crls(X509 *cert, STACK_OF(X509_CRL) * crls, int timeout_s)
 {
     int added = 0;
     STACK_OF(DIST_POINT) *dps = X509_get_ext_d2i(cert, NID_crl_distribution_points, NULL, NULL);
@@ -121,10 +121,10 @@ static OCSP_RESPONSE *ocsp_query(const char *url, OCSP_REQUEST *req, int timeout
         BIO_free(req_bio);
         goto out;
     }
-    BIO *rsp = OSSL_HTTP_transfer(NULL, host, port, path, 0, NULL, NULL, conn, conn, NULL, NULL,
-                                  0, NULL, "application/ocsp-request", req_bio,
-                                  "application/ocsp-response", 1, RR_MAX_REVOCATION_RESPONSE,
-                                  timeout_s, 0);
+    BIO *rsp =
+        OSSL_HTTP_transfer(NULL, host, port, path, 0, NULL, NULL, conn, conn, NULL, NULL, 0, NULL,
+                           "application/ocsp-request", req_bio, "application/ocsp-response", 1,
+                           RR_MAX_REVOCATION_RESPONSE, timeout_s, 0);
     BIO_free(req_bio);
     if (rsp != NULL) {
         resp = (OCSP_RESPONSE *)ASN1_item_d2i_bio(ASN1_ITEM_rptr(OCSP_RESPONSE), rsp, NULL);
@@ -139,8 +139,8 @@ out:
 }
 
 enum rr_revocation_status rr_revocation_ocsp(X509 *cert, X509 *issuer, X509_STORE *store,
-                                             STACK_OF(X509) *untrusted, int timeout_s,
-                                             char *why, size_t why_size)
+                                             STACK_OF(X509) * untrusted, int timeout_s, char *why,
+                                             size_t why_size)
 {
     enum rr_revocation_status st = RR_REVOCATION_UNKNOWN;
     STACK_OF(OPENSSL_STRING) *urls = X509_get1_ocsp(cert);

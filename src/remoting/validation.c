@@ -176,8 +176,8 @@ static X509_STORE *build_store(const struct rr_validation_params *p, char *detai
         ok = false;
     }
     /* Only the CRLs of the CRL file: a certificate in it must not become a trust anchor. */
-    X509_LOOKUP *lu = ok && p->crl_file[0] != '\0' ? X509_STORE_add_lookup(store, X509_LOOKUP_file())
-                                                  : NULL;
+    X509_LOOKUP *lu =
+        ok && p->crl_file[0] != '\0' ? X509_STORE_add_lookup(store, X509_LOOKUP_file()) : NULL;
     if (ok && p->crl_file[0] != '\0' &&
         (lu == NULL || X509_load_crl_file(lu, p->crl_file, X509_FILETYPE_PEM) <= 0)) {
         snprintf(detail, n, "cannot load CRL file %.200s", p->crl_file);
@@ -210,7 +210,7 @@ static void set_name(X509_STORE_CTX *xs, const char *server_name, struct verify_
 }
 
 static void check_ocsp(const struct rr_validation_params *p, X509_STORE *store,
-                       STACK_OF(X509) *untrusted, STACK_OF(X509) *verified,
+                       STACK_OF(X509) * untrusted, STACK_OF(X509) * verified,
                        struct verify_state *st, bool *unknown, char *detail, size_t n)
 {
     int count = verified != NULL ? sk_X509_num(verified) : 0;

@@ -23,8 +23,8 @@ struct rr_validation_params {
     char server_name[256];
     bool no_system_trust;
     bool force_revocation_check;
-    bool fetch;      /* fetch CRLs / query OCSP over http */
-    int timeout_s;   /* per fetch */
+    bool fetch;        /* fetch CRLs / query OCSP over http */
+    int timeout_s;     /* per fetch */
     X509_STORE *store; /* trust anchors and configured CRLs, shared (see rr_validation_store) */
 };
 
@@ -57,12 +57,12 @@ enum rr_revocation_status {
 
 /* Fetch the CRLs named by @p cert's http distribution points onto @p crls. Returns how many
  * were added. */
-int rr_revocation_fetch_crls(X509 *cert, STACK_OF(X509_CRL) *crls, int timeout_s);
+int rr_revocation_fetch_crls(X509 *cert, STACK_OF(X509_CRL) * crls, int timeout_s);
 
 /* Ask @p cert's OCSP responder (AIA, http) about @p cert issued by @p issuer; the response
  * signature is checked against @p store / @p untrusted. */
 enum rr_revocation_status rr_revocation_ocsp(X509 *cert, X509 *issuer, X509_STORE *store,
-                                             STACK_OF(X509) *untrusted, int timeout_s,
-                                             char *why, size_t why_size);
+                                             STACK_OF(X509) * untrusted, int timeout_s, char *why,
+                                             size_t why_size);
 
 #endif

@@ -34,7 +34,8 @@ static struct rr_context *make_cfg(struct rr_context_config *c)
 }
 
 /* Exchange one message on a channel created by @p creator and check it arrives at @p other. */
-static void exchange(struct rr_context *creator, enum rr_role creator_role, struct rr_context *other)
+static void exchange(struct rr_context *creator, enum rr_role creator_role,
+                     struct rr_context *other)
 {
     struct rr_data_channel *ch = NULL;
     uint8_t id = creator_role == RR_ROLE_REMOTE ? 3 : 70;
@@ -77,7 +78,8 @@ static void run_plain(enum rr_role server_role, const char *listen_host, const c
     exchange(server, server_role, client);
     /* The client leaves: DisconnectRequest here, PeerDisconnectRequest there. */
     assert_int_equal(rr_context_disconnect(client), RR_OK);
-    assert_int_equal(rr_test_wait_disconnected(client, 5000, NULL, 0), RR_REASON_DISCONNECT_REQUEST);
+    assert_int_equal(rr_test_wait_disconnected(client, 5000, NULL, 0),
+                     RR_REASON_DISCONNECT_REQUEST);
     assert_int_equal(rr_test_wait_disconnected(server, 5000, NULL, 0),
                      RR_REASON_PEER_DISCONNECT_REQUEST);
     enum rr_disconnect_reason last;
@@ -142,7 +144,8 @@ static void test_wrong_state(void **state)
     assert_int_equal(rr_context_connect(server, "127.0.0.1", 1), RR_ERROR_WRONG_STATE);
     assert_int_not_equal(rr_test_wait_listening(server, 5000), 0);
     assert_int_equal(rr_context_disconnect(server), RR_OK);
-    assert_int_equal(rr_test_wait_disconnected(server, 5000, NULL, 0), RR_REASON_DISCONNECT_REQUEST);
+    assert_int_equal(rr_test_wait_disconnected(server, 5000, NULL, 0),
+                     RR_REASON_DISCONNECT_REQUEST);
     assert_int_equal(rr_context_disconnect(server), RR_OK); /* idle: nothing to do */
     assert_int_equal(rr_context_connect(server, NULL, 1), RR_ERROR_INVALID_ARGUMENT);
     struct rr_context_config bad = rr_test_config(RR_ROLE_PLAYER);
@@ -268,9 +271,9 @@ static void secure_listen(struct secure_setup *s, const char *expected_token, co
     assert_true(rr_test_cert_provider_init(&s->cert, rr_test_pki("good.p12"), "openrr-test-good",
                                            "test-pass"));
     rr_test_token_receiver_init(&s->receiver, expected_token, realm);
-    assert_int_equal(rr_context_listen_secure(s->server, "127.0.0.1", 0, 0, &s->cert.base,
-                                              &s->receiver.base),
-                     RR_OK);
+    assert_int_equal(
+        rr_context_listen_secure(s->server, "127.0.0.1", 0, 0, &s->cert.base, &s->receiver.base),
+        RR_OK);
     s->port = rr_test_wait_listening(s->server, 5000);
     assert_int_not_equal(s->port, 0);
 }
@@ -287,8 +290,8 @@ static void test_secure_connect_and_info(void **state)
     struct secure_setup s;
     secure_listen(&s, "tok-123", "My Realm \"quoted\"");
     rr_test_token_provider_init(&s.provider, "tok-123");
-    assert_int_equal(rr_context_connect_secure(s.client, "localhost", s.port, &s.provider.base, NULL),
-                     RR_OK);
+    assert_int_equal(
+        rr_context_connect_secure(s.client, "localhost", s.port, &s.provider.base, NULL), RR_OK);
     assert_true(rr_test_wait_event(s.client, RR_EVENT_CONNECTED, 8000, NULL));
     assert_true(rr_test_wait_event(s.server, RR_EVENT_CONNECTED, 8000, NULL));
     assert_string_equal(s.provider.last_realm, "My Realm \"quoted\"");
@@ -316,8 +319,8 @@ static void test_cached_token(void **state)
     struct secure_setup s;
     secure_listen(&s, "cache-me", NULL);
     rr_test_token_provider_init(&s.provider, "cache-me");
-    assert_int_equal(rr_context_connect_secure(s.client, "localhost", s.port, &s.provider.base, NULL),
-                     RR_OK);
+    assert_int_equal(
+        rr_context_connect_secure(s.client, "localhost", s.port, &s.provider.base, NULL), RR_OK);
     assert_true(rr_test_wait_event(s.client, RR_EVENT_CONNECTED, 8000, NULL));
     assert_string_equal(s.provider.last_realm, "OpenRR Remoting"); /* the default realm */
     assert_int_equal(rr_context_disconnect(s.client), RR_OK);
@@ -327,12 +330,12 @@ static void test_cached_token(void **state)
                      RR_REASON_DISCONNECT_REQUEST);
 
     /* Second connection: the token goes in the first request; the provider is not asked. */
-    assert_int_equal(rr_context_listen_secure(s.server, "127.0.0.1", s.port, 0, &s.cert.base,
-                                              &s.receiver.base),
-                     RR_OK);
+    assert_int_equal(
+        rr_context_listen_secure(s.server, "127.0.0.1", s.port, 0, &s.cert.base, &s.receiver.base),
+        RR_OK);
     assert_int_equal(rr_test_wait_listening(s.server, 5000), s.port);
-    assert_int_equal(rr_context_connect_secure(s.client, "localhost", s.port, &s.provider.base, NULL),
-                     RR_OK);
+    assert_int_equal(
+        rr_context_connect_secure(s.client, "localhost", s.port, &s.provider.base, NULL), RR_OK);
     assert_true(rr_test_wait_event(s.client, RR_EVENT_CONNECTED, 8000, NULL));
     assert_int_equal(s.provider.calls, 1);
     struct rr_connection_info ci;
@@ -348,12 +351,12 @@ static void test_cached_token(void **state)
      * asks its provider and succeeds on the same connection. */
     s.receiver.expected = "rotated";
     s.provider.token = "rotated";
-    assert_int_equal(rr_context_listen_secure(s.server, "127.0.0.1", s.port, 0, &s.cert.base,
-                                              &s.receiver.base),
-                     RR_OK);
+    assert_int_equal(
+        rr_context_listen_secure(s.server, "127.0.0.1", s.port, 0, &s.cert.base, &s.receiver.base),
+        RR_OK);
     assert_int_equal(rr_test_wait_listening(s.server, 5000), s.port);
-    assert_int_equal(rr_context_connect_secure(s.client, "localhost", s.port, &s.provider.base, NULL),
-                     RR_OK);
+    assert_int_equal(
+        rr_context_connect_secure(s.client, "localhost", s.port, &s.provider.base, NULL), RR_OK);
     assert_true(rr_test_wait_event(s.client, RR_EVENT_CONNECTED, 8000, NULL));
     assert_int_equal(s.provider.calls, 2);
     assert_int_equal(rr_context_connection_info(s.client, &ci), RR_OK);
@@ -366,8 +369,8 @@ static void expect_auth_failure(const char *client_token, bool server_sees_it)
     struct secure_setup s;
     secure_listen(&s, "right", NULL);
     rr_test_token_provider_init(&s.provider, client_token);
-    assert_int_equal(rr_context_connect_secure(s.client, "localhost", s.port, &s.provider.base, NULL),
-                     RR_OK);
+    assert_int_equal(
+        rr_context_connect_secure(s.client, "localhost", s.port, &s.provider.base, NULL), RR_OK);
     char detail[192];
     assert_int_equal(rr_test_wait_disconnected(s.client, 8000, detail, sizeof(detail)),
                      RR_REASON_AUTHENTICATION_FAILED);
@@ -513,8 +516,10 @@ static void test_event_callback(void **state)
     struct rr_context *server = make_cfg(&sc);
     struct rr_context *client = make(RR_ROLE_REMOTE);
     assert_int_equal(rr_context_listen(server, "127.0.0.1", 40000 + (getpid() % 20000), 0), RR_OK);
-    for (int i = 0; i < 100 && __atomic_load_n(&g_callback_events[RR_EVENT_LISTENING], __ATOMIC_SEQ_CST) == 0 &&
-                    __atomic_load_n(&g_callback_events[RR_EVENT_DISCONNECTED], __ATOMIC_SEQ_CST) == 0;
+    for (int i = 0;
+         i < 100 &&
+         __atomic_load_n(&g_callback_events[RR_EVENT_LISTENING], __ATOMIC_SEQ_CST) == 0 &&
+         __atomic_load_n(&g_callback_events[RR_EVENT_DISCONNECTED], __ATOMIC_SEQ_CST) == 0;
          i++) {
         usleep(10000);
     }

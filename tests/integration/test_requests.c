@@ -33,20 +33,19 @@ static void start(struct setup *s, uint32_t timeout_ms, bool defer_receiver, boo
     cc.no_revocation_fetch = true;
     assert_int_equal(rr_context_create(&sc, &s->server), RR_OK);
     assert_int_equal(rr_context_create(&cc, &s->client), RR_OK);
-    assert_true(rr_test_cert_provider_init(&s->cert, rr_test_pki("good.p12"), "localhost",
-                                           "test-pass"));
+    assert_true(
+        rr_test_cert_provider_init(&s->cert, rr_test_pki("good.p12"), "localhost", "test-pass"));
     rr_test_token_receiver_init(&s->receiver, "secret", "realm");
     s->receiver.defer = defer_receiver;
     rr_test_token_provider_init(&s->provider, "secret");
     s->provider.defer = defer_provider;
-    assert_int_equal(rr_context_listen_secure(s->server, "127.0.0.1", 0, 0, &s->cert.base,
-                                              &s->receiver.base),
-                     RR_OK);
+    assert_int_equal(
+        rr_context_listen_secure(s->server, "127.0.0.1", 0, 0, &s->cert.base, &s->receiver.base),
+        RR_OK);
     s->port = rr_test_wait_listening(s->server, 5000);
     assert_int_not_equal(s->port, 0);
-    assert_int_equal(rr_context_connect_secure(s->client, "localhost", s->port, &s->provider.base,
-                                               NULL),
-                     RR_OK);
+    assert_int_equal(
+        rr_context_connect_secure(s->client, "localhost", s->port, &s->provider.base, NULL), RR_OK);
 }
 
 static void stop(struct setup *s)
@@ -213,7 +212,8 @@ static void test_completion_races_disconnect(void **state)
         struct setup s;
         start(&s, 5000, false, true);
         assert_true(wait_pending((void *volatile *)&s.provider.pending, 5000));
-        struct later l = {.req = s.provider.pending, .delay_ms = i % 3, .kind = 0, .token = "secret"};
+        struct later l = {
+            .req = s.provider.pending, .delay_ms = i % 3, .kind = 0, .token = "secret"};
         pthread_t t;
         pthread_create(&t, NULL, complete_later, &l);
         rr_context_disconnect(s.client);

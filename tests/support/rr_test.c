@@ -172,7 +172,8 @@ void rr_test_token_receiver_init(struct rr_test_token_receiver *r, const char *e
 static void cp_get(struct rr_certificate_provider *self, struct rr_certificate_request *req)
 {
     struct rr_test_cert_provider *p =
-        (struct rr_test_cert_provider *)((char *)self - offsetof(struct rr_test_cert_provider, base));
+        (struct rr_test_cert_provider *)((char *)self -
+                                         offsetof(struct rr_test_cert_provider, base));
     p->calls++;
     if (p->defer) {
         __atomic_store_n(&p->pending, req, __ATOMIC_SEQ_CST);
@@ -253,8 +254,8 @@ bool rr_test_pair_connect(struct rr_test_pair *pair, enum rr_role server_role, b
 {
     memset(pair, 0, sizeof(*pair));
     struct rr_context_config sc = rr_test_config(server_role);
-    struct rr_context_config cc = rr_test_config(server_role == RR_ROLE_PLAYER ? RR_ROLE_REMOTE
-                                                                             : RR_ROLE_PLAYER);
+    struct rr_context_config cc =
+        rr_test_config(server_role == RR_ROLE_PLAYER ? RR_ROLE_REMOTE : RR_ROLE_PLAYER);
     cc.ca_file = rr_test_pki("ca.pem");
     cc.no_system_trust = true;
     if (rr_context_create(&sc, &pair->server) != RR_OK ||

@@ -44,9 +44,9 @@ enum rr_disconnect_reason rr_test_wait_attempt_failed(struct rr_context *ctx, in
 /* ---- interface implementations ---- */
 struct rr_test_token_provider {
     struct rr_authentication_provider base;
-    const char *token;      /* answer; NULL = complete with NULL */
-    bool defer;             /* keep the request in `pending` instead of answering */
-    bool cancel;            /* cancel instead of answering */
+    const char *token; /* answer; NULL = complete with NULL */
+    bool defer;        /* keep the request in `pending` instead of answering */
+    bool cancel;       /* cancel instead of answering */
     int calls;
     char last_realm[257];
     struct rr_token_request *pending;
@@ -55,8 +55,8 @@ void rr_test_token_provider_init(struct rr_test_token_provider *p, const char *t
 
 struct rr_test_token_receiver {
     struct rr_authentication_receiver base;
-    const char *expected;   /* valid token */
-    const char *realm;      /* NULL = library default */
+    const char *expected; /* valid token */
+    const char *realm;    /* NULL = library default */
     bool defer;
     int calls;
     size_t last_token_len;
@@ -84,9 +84,9 @@ void rr_test_cert_provider_complete(struct rr_test_cert_provider *p);
 
 struct rr_test_validator {
     struct rr_certificate_validator base;
-    bool accept_all;        /* answer "trusted, name match, nothing wrong" */
-    bool clear_name;        /* take the system result but clear a name mismatch */
-    bool clear_root;        /* take the system result but trust the root */
+    bool accept_all; /* answer "trusted, name match, nothing wrong" */
+    bool clear_name; /* take the system result but clear a name mismatch */
+    bool clear_root; /* take the system result but trust the root */
     bool defer;
     int calls;
     bool had_system_result;

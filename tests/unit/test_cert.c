@@ -54,7 +54,8 @@ static void test_self_signed_store(void **state)
 {
     uint8_t *pfx = NULL;
     size_t size = 0;
-    assert_int_equal(rr_cert_create_self_signed_pkcs12("host.example", "pw", 2, &pfx, &size), RR_OK);
+    assert_int_equal(rr_cert_create_self_signed_pkcs12("host.example", "pw", 2, &pfx, &size),
+                     RR_OK);
     char fp[96], err[200];
     assert_int_equal(rr_cert_store_check(pfx, size, "pw", "host.example", fp, err, sizeof(err)),
                      RR_OK);
