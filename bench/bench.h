@@ -27,6 +27,7 @@ struct bench_params {
     unsigned connect_iterations; /* timed connects per connect figure */
     unsigned connect_warmup;     /* untimed connects before them */
     size_t bulk_bytes;
+    unsigned bulk_rounds; /* bulk transfers per side, alternating; the median is reported */
     unsigned rtt_iterations;
     unsigned rtt_warmup;
     double handshake_seconds; /* how long the handshakes/s figure runs */

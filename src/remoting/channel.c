@@ -198,7 +198,7 @@ static bool send_now_locked(struct rr_context *ctx, struct rr_data_channel *ch, 
         return false;
     }
     bool sent = false;
-    if (!conn->closing && conn->stage == RR_STAGE_ESTABLISHED && u_buf_len(&conn->out) == 0 &&
+    if (!conn->closing && conn->stage == RR_STAGE_ESTABLISHED && !rr_conn_has_unsent(conn) &&
         !conn->ssl_want_write) {
         uint8_t *dst = u_buf_reserve(&conn->out, RR_RECORD_HEADER_SIZE + size, SIZE_MAX / 2);
         if (dst != NULL) {
@@ -225,7 +225,7 @@ static bool send_now_locked(struct rr_context *ctx, struct rr_data_channel *ch, 
             ctx->stats.bytes_sent += RR_RECORD_HEADER_SIZE + size;
             ctx->stats.messages_sent++;
             sent = true;
-            if (!ok || u_buf_len(&conn->out) > 0) {
+            if (!ok || rr_conn_has_unsent(conn)) {
                 /* The rest (or the error) is the network thread's to handle. */
                 rr_waker_wake(ctx->waker);
             }

@@ -23,6 +23,8 @@
 /* Input kept buffered while established: a few whole records. */
 #define RR_CONN_IN_LIMIT (4u * (RR_RECORD_HEADER_SIZE + RR_MAX_RECORD_PAYLOAD) + 65536u)
 #define RR_CONN_READ_CHUNK 65536u
+/* Bytes of TLS records gathered before one write to the socket. */
+#define RR_CONN_WRITE_BATCH 65536
 /* After the flush deadline of a disconnect, how long the DISCONNECT itself may take. */
 #define RR_CONN_CLOSE_GRACE_MS 500u
 
@@ -47,7 +49,7 @@ struct rr_conn *rr_conn_create(struct rr_context *ctx, int fd, bool is_server, b
     rr_record_reader_init(&c->reader, ctx->cfg.max_message_size);
     if (secure) {
         c->ssl = SSL_new(is_server ? ctx->server_tls : ctx->client_tls);
-        if (c->ssl == NULL || SSL_set_fd(c->ssl, fd) != 1) {
+        if (c->ssl == NULL || !rr_conn_set_socket(c, fd)) {
             c->fd = -1; /* the caller still owns fd on failure */
             rr_conn_destroy(&c);
             return NULL;
@@ -55,6 +57,29 @@ struct rr_conn *rr_conn_create(struct rr_context *ctx, int fd, bool is_server, b
         SSL_set_ex_data(c->ssl, rr_tls_conn_index(), c);
     }
     return c;
+}
+
+bool rr_conn_set_socket(struct rr_conn *conn, int fd)
+{
+    if (conn->ssl == NULL || fd < 0) {
+        return true;
+    }
+    /* TLS records go through a write buffer that write_output() flushes once per batch: one
+     * system call for several records instead of one each. The scheduler still picks one
+     * record at a time, so priorities are unaffected. */
+    BIO *rb = BIO_new_socket(fd, BIO_NOCLOSE);
+    BIO *sock = BIO_new_socket(fd, BIO_NOCLOSE);
+    BIO *buf = BIO_new(BIO_f_buffer());
+    if (rb == NULL || sock == NULL || buf == NULL ||
+        BIO_set_write_buffer_size(buf, RR_CONN_WRITE_BATCH) != 1) {
+        BIO_free(rb);
+        BIO_free(sock);
+        BIO_free(buf);
+        return false;
+    }
+    BIO_push(buf, sock);
+    SSL_set_bio(conn->ssl, rb, buf);
+    return true;
 }
 
 void rr_conn_destroy(struct rr_conn **conn_ptr)
@@ -89,6 +114,7 @@ void rr_conn_destroy(struct rr_conn **conn_ptr)
     }
     free(c->chain_blob);
     free(c->chain_certs);
+    sk_X509_pop_free(c->chain_x509, X509_free);
     pthread_mutex_destroy(&c->io_lock);
     free(c);
 }
@@ -115,7 +141,8 @@ ssize_t rr_conn_read(struct rr_conn *conn, size_t limit)
         return -1;
     }
     if (conn->ssl != NULL) {
-        ERR_clear_error();
+        /* The error queue is kept empty (every failure path clears it), so it is not cleared
+         * before each call: that costs a thread-local lookup per record. */
         int n = SSL_read(conn->ssl, dst, (int)want);
         if (n > 0) {
             u_buf_commit(&conn->in, (size_t)n);
@@ -129,6 +156,7 @@ ssize_t rr_conn_read(struct rr_conn *conn, size_t limit)
             conn->ssl_want_write = true;
             return 0;
         }
+        ERR_clear_error();
         conn->eof = true;
         return -1;
     }
@@ -144,13 +172,46 @@ ssize_t rr_conn_read(struct rr_conn *conn, size_t limit)
     return -1;
 }
 
+/* Push the TLS write buffer to the socket. False on a fatal error. */
+static bool push_tls(struct rr_conn *conn)
+{
+    if (conn->ssl == NULL) {
+        return true;
+    }
+    BIO *w = SSL_get_wbio(conn->ssl);
+    if (w == NULL || BIO_wpending(w) == 0) {
+        return true;
+    }
+    if (BIO_flush(w) > 0) {
+        return true;
+    }
+    if (BIO_should_retry(w)) {
+        conn->ssl_want_write = true;
+        return true;
+    }
+    return false;
+}
+
+bool rr_conn_has_unsent(struct rr_conn *conn)
+{
+    if (u_buf_len(&conn->out) > 0 || conn->ssl_want_write) {
+        return true;
+    }
+    BIO *w = conn->ssl != NULL ? SSL_get_wbio(conn->ssl) : NULL;
+    return w != NULL && BIO_wpending(w) > 0;
+}
+
 bool rr_conn_flush(struct rr_conn *conn)
+{
+    return rr_conn_write(conn) && push_tls(conn);
+}
+
+bool rr_conn_write(struct rr_conn *conn)
 {
     conn->ssl_want_write = false;
     while (u_buf_len(&conn->out) > 0) {
         size_t len = u_buf_len(&conn->out);
         if (conn->ssl != NULL) {
-            ERR_clear_error();
             int n = SSL_write(conn->ssl, u_buf_head(&conn->out),
                               (int)(len > INT32_MAX ? INT32_MAX : len));
             if (n > 0) {
@@ -165,6 +226,7 @@ bool rr_conn_flush(struct rr_conn *conn)
             if (e == SSL_ERROR_WANT_READ) {
                 return true;
             }
+            ERR_clear_error();
             return false;
         }
         ssize_t n = send(conn->fd, u_buf_head(&conn->out), len, MSG_NOSIGNAL);
@@ -206,7 +268,7 @@ short rr_conn_poll_events(struct rr_conn *conn)
         pthread_mutex_unlock(&conn->ctx->lock);
         ev = paused ? 0 : POLLIN;
         pthread_mutex_lock(&conn->io_lock); /* a direct send may have left bytes behind */
-        if (queued || u_buf_len(&conn->out) > 0 || conn->ssl_want_write) {
+        if (queued || rr_conn_has_unsent(conn)) {
             ev |= POLLOUT;
         }
         pthread_mutex_unlock(&conn->io_lock);
@@ -216,7 +278,7 @@ short rr_conn_poll_events(struct rr_conn *conn)
         ev = POLLIN;
         break;
     }
-    if (u_buf_len(&conn->out) > 0 || conn->ssl_want_write) {
+    if (rr_conn_has_unsent(conn)) {
         ev |= POLLOUT;
     }
     return ev;
@@ -240,6 +302,7 @@ static void shutdown_tls(struct rr_conn *conn)
     if (conn->ssl != NULL) {
         ERR_clear_error();
         SSL_shutdown(conn->ssl); /* send close_notify; do not wait for the peer's */
+        push_tls(conn);          /* a warning alert is not flushed by OpenSSL itself */
         ERR_clear_error();
     }
 }
@@ -392,7 +455,7 @@ static bool write_output(struct rr_conn *conn)
     struct rr_context *ctx = conn->ctx;
     for (;;) {
         if (u_buf_len(&conn->out) > 0) {
-            if (!rr_conn_flush(conn)) {
+            if (!rr_conn_write(conn)) {
                 return false;
             }
             if (u_buf_len(&conn->out) > 0) {
@@ -403,7 +466,7 @@ static bool write_output(struct rr_conn *conn)
         bool got = rr_channel_next_record_locked(ctx, &conn->out);
         pthread_mutex_unlock(&ctx->lock);
         if (!got) {
-            return true;
+            return push_tls(conn);
         }
         conn->last_tx_ms = u_time_ms();
     }
@@ -442,7 +505,7 @@ static bool close_step(struct rr_conn *conn, uint64_t now)
         conn->disconnect_queued = true;
         write_output(conn);
     }
-    if (conn->disconnect_queued && queues_empty(ctx) && u_buf_len(&conn->out) == 0) {
+    if (conn->disconnect_queued && queues_empty(ctx) && !rr_conn_has_unsent(conn)) {
         return end_connection(conn, conn->closing_reason, "");
     }
     if (now >= conn->close_deadline_ms + RR_CONN_CLOSE_GRACE_MS) {
@@ -463,7 +526,7 @@ bool rr_conn_established_step(struct rr_conn *conn, short revents)
     /* Read only when the socket said so (or TLS holds decrypted bytes): a read that would
      * block is a wasted system call on every pass of a busy sender. */
     bool readable = (revents & (POLLIN | POLLERR | POLLHUP)) != 0 ||
-                    (conn->ssl != NULL && SSL_pending(conn->ssl) > 0);
+                    (conn->ssl != NULL && SSL_has_pending(conn->ssl));
     /* Read while the application keeps up with the events. */
     for (int rounds = 0; readable && rounds < 64; rounds++) {
         pthread_mutex_lock(&ctx->lock);
@@ -521,6 +584,15 @@ uint64_t rr_conn_next_timer(struct rr_conn *conn)
     }
     if (conn->closing) {
         return conn->close_deadline_ms;
+    }
+    if (conn->ssl != NULL && SSL_has_pending(conn->ssl)) {
+        /* Records already buffered by TLS: the socket will not say so. */
+        pthread_mutex_lock(&ctx->lock);
+        bool paused = ctx->reading_paused;
+        pthread_mutex_unlock(&ctx->lock);
+        if (!paused) {
+            return 0;
+        }
     }
     uint64_t a = conn->last_ping_ms + ctx->cfg.keepalive_interval_ms;
     uint64_t b = conn->last_rx_ms + ctx->cfg.peer_timeout_ms;

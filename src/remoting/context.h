@@ -117,6 +117,7 @@ struct rr_conn {
     bool has_system_result;
     struct rr_der_certificate *chain_certs; /* client: DER chain captured in verify callback */
     uint8_t *chain_blob;
+    STACK_OF(X509) * chain_x509; /* client: the same chain as OpenSSL decoded it */
     size_t chain_count;
     /* failure reporting */
     enum rr_disconnect_reason fail_reason;
@@ -255,8 +256,14 @@ void rr_conn_destroy(struct rr_conn **conn_ptr);
 /* Read what is available into conn->in, keeping it within @p limit bytes. Returns bytes read (>0),
  * 0 when it would block, -1 on end of stream or error (conn->eof set). */
 ssize_t rr_conn_read(struct rr_conn *conn, size_t limit);
-/* Write conn->out. Returns false on a fatal error. */
+/* Write conn->out and push it to the socket. Returns false on a fatal error. */
 bool rr_conn_flush(struct rr_conn *conn);
+/* Write conn->out into TLS without pushing the TLS write buffer (write_output batches). */
+bool rr_conn_write(struct rr_conn *conn);
+/* Bytes not yet on the socket (conn->out, TLS write buffer, a retry pending). */
+bool rr_conn_has_unsent(struct rr_conn *conn);
+/* Attach @p fd to the connection's TLS object (read BIO + buffered write BIO). */
+bool rr_conn_set_socket(struct rr_conn *conn, int fd);
 /* Poll events this connection wants. */
 short rr_conn_poll_events(struct rr_conn *conn);
 void rr_conn_fail(struct rr_conn *conn, enum rr_disconnect_reason reason, const char *fmt, ...)

@@ -187,8 +187,9 @@ static bool client_try_next_address(struct rr_conn *conn, int *err)
             close(conn->fd);
         }
         conn->fd = fd;
-        if (conn->ssl != NULL) {
-            SSL_set_fd(conn->ssl, fd);
+        if (conn->ssl != NULL && !rr_conn_set_socket(conn, fd)) {
+            *err = ENOMEM;
+            return false;
         }
         return true;
     }
@@ -327,9 +328,10 @@ static bool client_start_validation(struct rr_conn *conn)
     }
     struct rr_validation_params p;
     validation_params(ctx, &p);
-    if (!p.fetch || !rr_validation_may_fetch(&chain)) {
+    if (conn->chain_x509 != NULL && (!p.fetch || !rr_validation_may_fetch_x509(conn->chain_x509))) {
         char detail[160];
-        rr_validation_system(&p, &chain, &conn->system_result, detail, sizeof(detail));
+        rr_validation_system_x509(&p, conn->chain_x509, &conn->system_result, detail,
+                                  sizeof(detail));
         conn->has_system_result = true;
         if (detail[0] != '\0') {
             snprintf(conn->fail_detail, sizeof(conn->fail_detail), "%s", detail);
@@ -483,6 +485,7 @@ int rr_handshake_verify_cb(X509_STORE_CTX *xs, void *arg)
             conn->chain_certs[i].size = (size_t)(p - start);
         }
         conn->chain_count = (size_t)n;
+        conn->chain_x509 = X509_chain_up_ref(sk);
     }
     return SSL_set_retry_verify(ssl);
 }
@@ -732,7 +735,7 @@ static bool client_step(struct rr_conn *conn, short revents)
                          "the server closed the connection during the handshake");
             return false;
         }
-        if (u_buf_len(&conn->out) == 0) {
+        if (!rr_conn_has_unsent(conn)) {
             conn->stage = RR_STAGE_HTTP_READ;
             return client_read_response(conn);
         }
@@ -1056,12 +1059,13 @@ static bool server_step(struct rr_conn *conn)
             }
             return false;
         }
-        if (u_buf_len(&conn->out) > 0) {
+        if (rr_conn_has_unsent(conn)) {
             return true;
         }
         if (conn->close_after_flush) {
             if (conn->ssl != NULL) {
                 SSL_shutdown(conn->ssl);
+                rr_conn_flush(conn); /* the close_notify sits in the write buffer */
                 ERR_clear_error();
             }
             return false;

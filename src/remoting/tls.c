@@ -42,6 +42,10 @@ static SSL_CTX *common(const SSL_METHOD *method)
     }
     SSL_CTX_set_mode(c, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     SSL_CTX_set_options(c, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
+    /* Read whole socket chunks into OpenSSL's buffer instead of a header read and a body read
+     * per TLS record; conn.c treats buffered bytes (SSL_has_pending) as readable. */
+    SSL_CTX_set_read_ahead(c, 1);
+    SSL_CTX_set_default_read_buffer_len(c, 64 * 1024);
     return c;
 }
 

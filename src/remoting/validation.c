@@ -243,14 +243,45 @@ void rr_validation_system(const struct rr_validation_params *p,
                           struct rr_certificate_validation_result *out, char *detail,
                           size_t detail_size)
 {
+    memset(out, 0, sizeof(*out));
+    out->invalid_cert_or_chain = true;
+    detail[0] = '\0';
+    if (chain == NULL || chain->count == 0 || chain->count > RR_MAX_CHAIN) {
+        snprintf(detail, detail_size, "empty or overlong certificate chain");
+        return;
+    }
+    STACK_OF(X509) *certs = sk_X509_new_null();
+    for (size_t i = 0; certs != NULL && i < chain->count; i++) {
+        const unsigned char *d = chain->certificates[i].data;
+        X509 *c = d2i_X509(NULL, &d, (long)chain->certificates[i].size);
+        if (c == NULL || d != chain->certificates[i].data + chain->certificates[i].size ||
+            sk_X509_push(certs, c) <= 0) {
+            X509_free(c);
+            snprintf(detail, detail_size, "certificate %zu of the chain cannot be decoded", i);
+            sk_X509_pop_free(certs, X509_free);
+            ERR_clear_error();
+            return;
+        }
+    }
+    if (certs != NULL) {
+        rr_validation_system_x509(p, certs, out, detail, detail_size);
+    }
+    sk_X509_pop_free(certs, X509_free);
+}
+
+void rr_validation_system_x509(const struct rr_validation_params *p, STACK_OF(X509) * chain,
+                               struct rr_certificate_validation_result *out, char *detail,
+                               size_t detail_size)
+{
     pthread_once(&g_state_once, state_idx_init);
     memset(out, 0, sizeof(*out));
     detail[0] = '\0';
     out->trusted_root = true;
     out->name_validation_result = RR_NAME_NOT_CHECKED;
 
-    X509 *leaf = NULL;
-    STACK_OF(X509) *untrusted = sk_X509_new_null();
+    int count = chain != NULL ? sk_X509_num(chain) : 0;
+    X509 *leaf = count > 0 ? sk_X509_value(chain, 0) : NULL;
+    STACK_OF(X509) *untrusted = chain; /* the leaf among them does no harm */
     X509_STORE *store = p->store;
     X509_STORE_CTX *xs = X509_STORE_CTX_new();
     STACK_OF(X509_CRL) *crls = sk_X509_CRL_new_null();
@@ -258,27 +289,11 @@ void rr_validation_system(const struct rr_validation_params *p,
     memset(&st, 0, sizeof(st));
     st.res = out;
 
-    if (chain == NULL || chain->count == 0 || chain->count > RR_MAX_CHAIN) {
+    if (count == 0 || count > RR_MAX_CHAIN) {
         out->invalid_cert_or_chain = true;
         out->trusted_root = false;
         snprintf(detail, detail_size, "empty or overlong certificate chain");
         goto out;
-    }
-    for (size_t i = 0; i < chain->count; i++) {
-        const unsigned char *d = chain->certificates[i].data;
-        X509 *c = d2i_X509(NULL, &d, (long)chain->certificates[i].size);
-        if (c == NULL || d != chain->certificates[i].data + chain->certificates[i].size) {
-            X509_free(c);
-            out->invalid_cert_or_chain = true;
-            out->trusted_root = false;
-            snprintf(detail, detail_size, "certificate %zu of the chain cannot be decoded", i);
-            goto out;
-        }
-        if (i == 0) {
-            leaf = c;
-        } else {
-            sk_X509_push(untrusted, c);
-        }
     }
     if (store == NULL || xs == NULL || untrusted == NULL || crls == NULL) {
         out->trusted_root = false;
@@ -289,9 +304,8 @@ void rr_validation_system(const struct rr_validation_params *p,
         goto out;
     }
     if (p->fetch) {
-        rr_revocation_fetch_crls(leaf, crls, p->timeout_s);
-        for (int i = 0; i < sk_X509_num(untrusted); i++) {
-            rr_revocation_fetch_crls(sk_X509_value(untrusted, i), crls, p->timeout_s);
+        for (int i = 0; i < count; i++) {
+            rr_revocation_fetch_crls(sk_X509_value(chain, i), crls, p->timeout_s);
         }
     }
     if (X509_STORE_CTX_init(xs, store, leaf, untrusted) != 1) {
@@ -333,8 +347,6 @@ void rr_validation_system(const struct rr_validation_params *p,
     }
 out:
     ERR_clear_error();
-    X509_free(leaf);
-    sk_X509_pop_free(untrusted, X509_free);
     X509_STORE_CTX_free(xs);
     sk_X509_CRL_pop_free(crls, X509_CRL_free);
 }
@@ -365,6 +377,16 @@ static bool cert_may_fetch(X509 *c)
     STACK_OF(OPENSSL_STRING) *ocsp = X509_get1_ocsp(c);
     fetch = fetch || (ocsp != NULL && sk_OPENSSL_STRING_num(ocsp) > 0);
     X509_email_free(ocsp);
+    return fetch;
+}
+
+bool rr_validation_may_fetch_x509(STACK_OF(X509) * chain)
+{
+    bool fetch = false;
+    for (int i = 0; !fetch && i < sk_X509_num(chain); i++) {
+        fetch = cert_may_fetch(sk_X509_value(chain, i));
+    }
+    ERR_clear_error();
     return fetch;
 }
 

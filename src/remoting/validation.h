@@ -43,6 +43,14 @@ void rr_validation_system(const struct rr_validation_params *p,
  * distribution point or OCSP responder in one of its certificates). */
 bool rr_validation_may_fetch(const struct rr_certificate_chain *chain);
 
+/* The same on certificates already decoded (index 0 = server certificate); borrows @p chain.
+ * Decoding a certificate checks a self-signature, which costs as much as a TLS signature:
+ * the handshake passes the certificates OpenSSL already decoded. */
+void rr_validation_system_x509(const struct rr_validation_params *p, STACK_OF(X509) * chain,
+                               struct rr_certificate_validation_result *out, char *detail,
+                               size_t detail_size);
+bool rr_validation_may_fetch_x509(STACK_OF(X509) * chain);
+
 /* Run rr_validation_system on a new thread that completes @p req (which holds the chain).
  * The thread holds its own reference to @p req. Returns false if no thread could start. */
 bool rr_validation_start(const struct rr_validation_params *p, struct rr_request *req,
