@@ -68,7 +68,8 @@ rr_not_ok() {
     for f in "$@"; do
         [ -f "$f" ] || continue
         echo "#   --- ${f#"$RR_TMP"/} (last 15 lines)"
-        tail -n 15 -- "$f" | sed 's/^/#   /'
+        # A file without a final newline must not swallow the next result line.
+        tail -n 15 -- "$f" | sed -e 's/^/#   /' -e '$a\'
     done
 }
 
