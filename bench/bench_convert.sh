@@ -165,6 +165,16 @@ print(r(sys.argv[1], sys.argv[2]), r(sys.argv[3], sys.argv[4]))
         read -r it im <<<"$(median "inspect-$l")"
         row "in-$l.rrasset" "--inspect" "$it" "$im" "-" "-" "load, upper bound" "-"
         BENCH+=("BENCH {\"name\":\"inspect_${l}_time_s\",\"value\":$(js "$it"),\"anchor\":null,\"ratio\":null,\"unit\":\"s\"}")
+        # The host's own load: rr_asset_open (mmap + validation, no checksum pass).
+        loader="$(dirname "$CONVERT")/../../bench/bench_asset_load"
+        if [ -x "$loader" ]; then
+            while IFS= read -r line; do
+                case "$line" in
+                BENCH*) BENCH+=("${line/asset_load_ms_per_100mb/asset_load_${l}_ms_per_100mb}") ;;
+                *) NOTES+=("in-$l.rrasset: $line") ;;
+                esac
+            done < <("$loader" "$asset")
+        fi
     fi
     rm -f "$in" "$TMP/gltfpack-$l.glb"
     rm -rf "$TMP/out-$l"
@@ -177,7 +187,7 @@ printf '%s\n' "${BENCH[@]}"
 printf '# %s\n' "${NOTES[@]}"
 echo "# $RUNS runs per tool, alternating gltfpack / openrr-convert; medians of wall time and of peak RSS (GNU time %M)."
 echo "# gltfpack $(gltfpack -v 2>&1 | head -n 1 | sed 's/^gltfpack //') with its defaults (-i in.glb -o out.glb); converter: $CONVERT"
-echo "# --inspect rows: the host-side load of the asset has no program of its own here;"
-echo "#   openrr-convert --inspect (map + validate + hash every section + print) is an upper bound."
+echo "# --inspect rows: map + validate + hash every section + print (an upper bound); the host's"
+echo "#   own load (rr_asset_open: mmap + validate) is measured by bench_asset_load, in the notes."
 echo "# $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo) RAM"
 exit "$failed"
