@@ -11,22 +11,7 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 rr_init
-
-
-MODELS=/usr/share/assimp/models
-GEN="$(cd "$(dirname "$0")/../data-gen" && pwd)/make-gltf.py"
-CONVERT=${RR_CONVERT:-}
-if [ -z "$CONVERT" ] && [ -x "$(dirname "$RR_TOOL")/openrr-convert" ]; then
-    CONVERT="$(dirname "$RR_TOOL")/openrr-convert"
-fi
-if [ -z "$CONVERT" ]; then
-    rr_skip "openrr-convert is not built (RR_CONVERT unset, none next to $RR_TOOL)"
-    rr_finish
-fi
-if [ ! -x "$CONVERT" ]; then
-    rr_not_ok "environment: RR_CONVERT '$CONVERT' is not an executable"
-    rr_finish
-fi
+rr_convert_init
 if [ ! -d "$MODELS" ]; then
     rr_not_ok "environment: assimp-testmodels ($MODELS) is needed"
     rr_finish

@@ -5,7 +5,7 @@
 #
 # Source it, then call rr_init. Every helper that waits is bounded; every process started with
 # rr_bg/rr_listen is killed (by its pid) when the script exits. Set RR_KEEP_TMP=1 to keep logs.
-# shellcheck disable=SC2034 # RR_CA, RR_STORE, RR_RC, RR_MS are read by the sourcing scripts
+# shellcheck disable=SC2034 # RR_CA, RR_STORE, RR_RC, RR_MS, MODELS, GEN are read by the sourcing scripts
 
 RR_PASSED=0
 RR_FAILED=0
@@ -49,6 +49,25 @@ rr_cleanup() {
         else
             rm -rf -- "$RR_TMP"
         fi
+    fi
+}
+
+# Set MODELS (Debian's assimp-testmodels), GEN (the glTF generator) and CONVERT (the
+# converter: RR_CONVERT, else next to RR_TOOL); skip the script when it is not built.
+rr_convert_init() {
+    MODELS=/usr/share/assimp/models
+    GEN="$(cd "$(dirname "$0")/../data-gen" && pwd)/make-gltf.py"
+    CONVERT=${RR_CONVERT:-}
+    if [ -z "$CONVERT" ] && [ -x "$(dirname "$RR_TOOL")/openrr-convert" ]; then
+        CONVERT="$(dirname "$RR_TOOL")/openrr-convert"
+    fi
+    if [ -z "$CONVERT" ]; then
+        rr_skip "openrr-convert is not built (RR_CONVERT unset, none next to $RR_TOOL)"
+        rr_finish
+    fi
+    if [ ! -x "$CONVERT" ]; then
+        rr_not_ok "environment: RR_CONVERT '$CONVERT' is not an executable"
+        rr_finish
     fi
 }
 
