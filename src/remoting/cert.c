@@ -331,12 +331,7 @@ enum rr_result rr_cert_create_self_signed_pkcs12(const char *host, const char *p
     X509_set_pubkey(cert, key);
     char san[256];
     char bare[220];
-    size_t hl = strlen(host);
-    if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') {
-        snprintf(bare, sizeof(bare), "%.*s", (int)(hl - 2), host + 1);
-    } else {
-        snprintf(bare, sizeof(bare), "%s", host);
-    }
+    rr_net_strip_brackets(host, bare, sizeof(bare));
     snprintf(san, sizeof(san), "%s:%s", rr_net_is_ip_literal(bare) ? "IP" : "DNS", bare);
     if (!add_ext(cert, NID_basic_constraints, "critical,CA:FALSE") ||
         !add_ext(cert, NID_key_usage, "critical,digitalSignature") ||

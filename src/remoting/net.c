@@ -19,7 +19,7 @@
  * the pipe full. */
 #define RR_NET_NOTSENT_LOWAT (128 * 1024)
 
-static void strip_brackets(const char *host, char *out, size_t size)
+void rr_net_strip_brackets(const char *host, char *out, size_t size)
 {
     size_t n = strlen(host);
     if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
@@ -36,7 +36,7 @@ bool rr_net_is_ip_literal(const char *host)
     if (host == NULL) {
         return false;
     }
-    strip_brackets(host, h, sizeof(h));
+    rr_net_strip_brackets(host, h, sizeof(h));
     return inet_pton(AF_INET, h, buf) == 1 || inet_pton(AF_INET6, h, buf) == 1;
 }
 
@@ -52,7 +52,7 @@ int rr_net_resolve(const char *host, uint16_t port, bool passive, struct addrinf
     char h[256];
     const char *node = NULL;
     if (host != NULL && host[0] != '\0') {
-        strip_brackets(host, h, sizeof(h));
+        rr_net_strip_brackets(host, h, sizeof(h));
         node = h;
         if (rr_net_is_ip_literal(h)) {
             hints.ai_flags |= AI_NUMERICHOST;
@@ -106,7 +106,7 @@ static int bind_one(const char *host, uint16_t port, int socktype, uint16_t *out
     snprintf(portstr, sizeof(portstr), "%u", (unsigned)port);
     const char *node = NULL;
     if (host != NULL && host[0] != '\0') {
-        strip_brackets(host, h, sizeof(h));
+        rr_net_strip_brackets(host, h, sizeof(h));
         node = h;
         hints.ai_family = AF_UNSPEC;
     } else {

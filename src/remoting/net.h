@@ -45,6 +45,9 @@ void rr_net_peer_name(int fd, char *out, size_t size);
  * peer that resets mid-write must end a connection, not the application. */
 void rr_net_block_sigpipe(void);
 
+/* @p host without the brackets of an IPv6 literal ("[::1]" → "::1"), into @p out. */
+void rr_net_strip_brackets(const char *host, char *out, size_t size);
+
 /* True when @p host is an IPv4 or IPv6 literal (brackets allowed). */
 bool rr_net_is_ip_literal(const char *host);
 

@@ -198,12 +198,7 @@ static void set_name(X509_STORE_CTX *xs, const char *server_name, struct verify_
     }
     X509_VERIFY_PARAM *vp = X509_STORE_CTX_get0_param(xs);
     char bare[256];
-    size_t len = strlen(server_name);
-    if (len >= 2 && server_name[0] == '[' && server_name[len - 1] == ']') {
-        snprintf(bare, sizeof(bare), "%.*s", (int)(len - 2), server_name + 1);
-    } else {
-        snprintf(bare, sizeof(bare), "%s", server_name);
-    }
+    rr_net_strip_brackets(server_name, bare, sizeof(bare));
     int ok = rr_net_is_ip_literal(bare) ? X509_VERIFY_PARAM_set1_ip_asc(vp, bare)
                                         : X509_VERIFY_PARAM_set1_host(vp, bare, 0);
     st->name_checked = ok == 1;
@@ -385,19 +380,6 @@ bool rr_validation_may_fetch_x509(STACK_OF(X509) * chain)
     bool fetch = false;
     for (int i = 0; !fetch && i < sk_X509_num(chain); i++) {
         fetch = cert_may_fetch(sk_X509_value(chain, i));
-    }
-    ERR_clear_error();
-    return fetch;
-}
-
-bool rr_validation_may_fetch(const struct rr_certificate_chain *chain)
-{
-    bool fetch = false;
-    for (size_t i = 0; !fetch && i < chain->count; i++) {
-        const unsigned char *d = chain->certificates[i].data;
-        X509 *c = d2i_X509(NULL, &d, (long)chain->certificates[i].size);
-        fetch = c == NULL || cert_may_fetch(c); /* undecodable: let the worker say so */
-        X509_free(c);
     }
     ERR_clear_error();
     return fetch;

@@ -39,10 +39,6 @@ void rr_validation_system(const struct rr_validation_params *p,
                           struct rr_certificate_validation_result *out, char *detail,
                           size_t detail_size);
 
-/* True when system validation of @p chain may fetch over the network (an http CRL
- * distribution point or OCSP responder in one of its certificates). */
-bool rr_validation_may_fetch(const struct rr_certificate_chain *chain);
-
 /* The same on certificates already decoded (index 0 = server certificate); borrows @p chain.
  * Decoding a certificate checks a self-signature, which costs as much as a TLS signature:
  * the handshake passes the certificates OpenSSL already decoded. */
