@@ -147,7 +147,8 @@ void rr_hs_become_established(struct rr_conn *conn)
     uint64_t now = u_time_ms();
     conn->stage = RR_STAGE_ESTABLISHED;
     conn->last_rx_ms = now;
-    conn->last_ping_ms = now;
+    /* The first keepalive goes out at once: it measures the round trip right away. */
+    conn->last_ping_ms = now - conn->ctx->cfg.keepalive_interval_ms;
     conn->last_tx_ms = now;
     pthread_mutex_lock(&ctx->lock);
     fill_info(conn);
