@@ -410,4 +410,16 @@ bbox_match "$got" "$want"
 rr_result $? \
     "settings: --settings (scaling 3) overrides the file beside the input (scaling 2) (got $got)"
 
+# On a terminal the converter draws a progress bar on stderr; script(1) gives it a pseudo-terminal.
+if command -v script >/dev/null; then
+    timeout 120 script -qec "'$CONVERT' '$MODELS/glTF2/2CylinderEngine-glTF-Binary/2CylinderEngine.glb' '$RR_TMP/tty-out'" \
+        "$RR_TMP/tty.typescript" >/dev/null 2>&1
+    bars=$(tr '\r' '\n' <"$RR_TMP/tty.typescript" | grep -c '^\[[#.]*\] *[0-9]*% ')
+    rr_result $(( bars > 2 && $(grep -c '100% done' "$RR_TMP/tty.typescript") > 0 ? 0 : 1 )) \
+        "a terminal gets a progress bar on stderr ($bars updates, ending at 100% done)" \
+        "$RR_TMP/tty.typescript"
+else
+    rr_skip "script(1) is missing: the terminal progress bar is not checked"
+fi
+
 rr_finish
