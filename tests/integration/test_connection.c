@@ -445,6 +445,18 @@ static void test_secure_client_plain_server(void **state)
     rr_context_destroy(&server);
 }
 
+/* A raw TCP client on 127.0.0.1:@p port that sends @p head and never finishes its request. */
+static int start_unfinished_handshake(uint16_t port, const char *head)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    size_t n = strlen(head);
+    assert_int_equal(write(fd, head, n), (ssize_t)n);
+    return fd;
+}
+
 /* A handshake stuck on one client (slowloris) does not stop another. */
 static void test_slow_client_does_not_block_others(void **state)
 {
@@ -453,11 +465,7 @@ static void test_slow_client_does_not_block_others(void **state)
     struct rr_context *server = make_cfg(&sc);
     assert_int_equal(rr_context_listen(server, "127.0.0.1", 0, 0), RR_OK);
     uint16_t port = rr_test_wait_listening(server, 5000);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
-    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    assert_int_equal(write(fd, "GET /openrr/remoting HTTP/1.1\r\nHost: x", 38), 38);
+    int fd = start_unfinished_handshake(port, "GET /openrr/remoting HTTP/1.1\r\nHost: x");
     struct rr_context *client = make(RR_ROLE_REMOTE);
     assert_int_equal(rr_context_connect(client, "127.0.0.1", port), RR_OK);
     assert_true(rr_test_wait_event(client, RR_EVENT_CONNECTED, 5000, NULL));
@@ -479,11 +487,7 @@ static void test_pending_attempt_reported_when_listening_ends(void **state)
     struct rr_context *server = make(RR_ROLE_PLAYER);
     assert_int_equal(rr_context_listen(server, "127.0.0.1", 0, 0), RR_OK);
     uint16_t port = rr_test_wait_listening(server, 5000);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
-    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    assert_int_equal(write(fd, "GET /openrr", 11), 11);
+    int fd = start_unfinished_handshake(port, "GET /openrr");
     struct rr_context *client = make(RR_ROLE_REMOTE);
     assert_int_equal(rr_context_connect(client, "127.0.0.1", port), RR_OK);
     assert_true(rr_test_wait_event(client, RR_EVENT_CONNECTED, 5000, NULL));
