@@ -456,6 +456,54 @@ uint8_t rr_data_channel_id(const struct rr_data_channel *ch);
  * Events already polled that name it must not be used afterwards. NULL ok. */
 void rr_data_channel_destroy(struct rr_data_channel **ch_ptr);
 
+/* ---- built-in channels ---------------------------------------------------------------------
+ * Channels 129–133 carry the platform's own traffic (poses, video, audio, statistics, scene
+ * calls): libopenrr_stream and the host use them; applications use data channels. A record on
+ * a built-in channel with no receiver attached is a protocol error (ProtocolError). */
+#define RR_BUILTIN_POSE 129u
+#define RR_BUILTIN_VIDEO 130u
+#define RR_BUILTIN_AUDIO 131u
+#define RR_BUILTIN_STATS 132u
+#define RR_BUILTIN_SCENE 133u
+/* Largest message on a built-in channel (a keyframe fits easily), whatever max_message_size. */
+#define RR_MAX_BUILTIN_MESSAGE (8u * 1024u * 1024u)
+/* Bit of a built-in channel in an attach mask. */
+#define RR_BUILTIN_BIT(channel) (1u << ((channel)-RR_BUILTIN_POSE))
+
+/* Receives what arrives on built-in channels. Every function runs on the network thread, is
+ * never called concurrently with another of the same receiver, and must not block or call
+ * rr_context_attach_builtin(); rr_context_send_builtin() is allowed. */
+struct rr_builtin_receiver {
+    /* A connection was established, before RR_EVENT_CONNECTED is reported. @p info is the
+     * connection's (codec, peer role…), valid during the call. May be NULL. */
+    void (*on_connected)(struct rr_builtin_receiver *self, const struct rr_connection_info *info);
+    /* One whole message; @p data is valid during the call only. */
+    void (*on_message)(struct rr_builtin_receiver *self, uint8_t channel, const uint8_t *data,
+                       size_t size);
+    /* The connection ended, before RR_EVENT_DISCONNECTED is reported. May be NULL. */
+    void (*on_disconnected)(struct rr_builtin_receiver *self);
+};
+
+/* Attach @p receiver to the built-in channels in @p channel_mask (RR_BUILTIN_BIT(...) ored);
+ * NULL detaches whatever receives those channels. Attach while disconnected; detaching is
+ * allowed any time and returns once no callback of the receiver runs any more (so it must not
+ * be called from one). Errors: RR_ERROR_INVALID_ARGUMENT (empty or unknown bits),
+ * RR_ERROR_WRONG_STATE (attaching while not disconnected, or a channel already taken). */
+enum rr_result rr_context_attach_builtin(struct rr_context *ctx, uint32_t channel_mask,
+                                         struct rr_builtin_receiver *receiver);
+
+/* Queue @p size bytes (copied) on built-in @p channel with @p priority; the same rules as
+ * rr_data_channel_send() otherwise (best effort dropped under congestion; max_send_queue),
+ * with RR_MAX_BUILTIN_MESSAGE as the size limit. Any thread, also a receiver callback.
+ * Errors: RR_ERROR_NOT_CONNECTED, RR_ERROR_MESSAGE_TOO_LARGE, RR_ERROR_QUEUE_FULL,
+ * RR_ERROR_INVALID_ARGUMENT. */
+enum rr_result rr_context_send_builtin(struct rr_context *ctx, uint8_t channel, const void *data,
+                                       size_t size, enum rr_priority priority, bool guaranteed);
+
+/* Bytes queued for sending at @p priority (all channels of it), not yet written to the
+ * socket: how far the transport is behind. */
+size_t rr_context_queued_bytes(struct rr_context *ctx, enum rr_priority priority);
+
 /* ---- certificate helpers ------------------------------------------------------------------- */
 
 /* SHA-256 fingerprint of DER bytes as "AB:CD:…" (95 chars + NUL) into @p out (≥ 96 bytes).

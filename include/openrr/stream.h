@@ -72,10 +72,10 @@ struct rr_stream_frame_timing {
     uint64_t render_end_us;
     uint64_t encode_start_us; /* remote: colour conversion + encoding */
     uint64_t encode_end_us;
-    uint64_t send_us;         /* remote: the frame was handed to the transport */
-    uint64_t receive_us;      /* player: the whole frame arrived */
-    uint64_t decode_end_us;   /* player: decoded */
-    uint64_t present_us;      /* player: taken by blit */
+    uint64_t send_us;       /* remote: the frame was handed to the transport */
+    uint64_t receive_us;    /* player: the whole frame arrived */
+    uint64_t decode_end_us; /* player: decoded */
+    uint64_t present_us;    /* player: taken by blit */
     uint64_t predicted_display_us;
 };
 
@@ -98,20 +98,21 @@ struct rr_stream_remote_config {
 struct rr_stream_remote_stats {
     uint64_t frames_submitted;
     uint64_t frames_encoded;
-    uint64_t frames_skipped;      /* not encoded: the transport was congested */
-    uint64_t keyframes;           /* periodic, first and requested */
-    uint64_t keyframe_requests;   /* received from the player */
-    uint64_t video_bytes;         /* encoded bytes sent */
-    uint32_t bitrate_kbps;        /* current encoder target (≤ max_bitrate_kbps) */
+    uint64_t frames_skipped;    /* not encoded: the transport was congested */
+    uint64_t keyframes;         /* periodic, first and requested */
+    uint64_t keyframe_requests; /* received from the player */
+    uint64_t video_bytes;       /* encoded bytes sent */
+    uint32_t bitrate_kbps;      /* current encoder target (≤ max_bitrate_kbps) */
+    uint32_t throughput_kbps;   /* what the transport carried over the last 0.5 s window */
     uint64_t poses_received;
-    uint64_t poses_out_of_order;  /* older than the newest: ignored */
-    uint64_t poses_duplicate;     /* same id as one already received: ignored */
-    uint64_t poses_invalid;       /* malformed or non-finite: ignored */
-    uint64_t last_encode_us;      /* colour conversion + encode of the last frame */
-    char encoder[32];             /* the encoder in use, "" before the first frame */
-    char codec[16];               /* "h264" or "hevc", "" before connected */
+    uint64_t poses_out_of_order; /* older than the newest: ignored */
+    uint64_t poses_duplicate;    /* same id as one already received: ignored */
+    uint64_t poses_invalid;      /* malformed or non-finite: ignored */
+    uint64_t last_encode_us;     /* colour conversion + encode of the last frame */
+    char encoder[32];            /* the encoder in use, "" before the first frame */
+    char codec[16];              /* "h264" or "hevc", "" before connected */
     /* the player's view, from its reports (player clock offset applied) */
-    int64_t clock_offset_us;      /* remote clock − player clock, as the player measured it */
+    int64_t clock_offset_us; /* remote clock − player clock, as the player measured it */
     uint32_t rtt_us;
     struct rr_stream_frame_timing last_reported; /* last frame the player presented, remote clock */
 };
@@ -143,8 +144,8 @@ const char *rr_stream_remote_codecs(const char *encoder);
 bool rr_stream_remote_latest_pose(struct rr_stream_remote *remote, struct rr_stream_pose *out);
 /* Wait up to @p timeout_ms (-1 forever) for a pose newer than @p after_id. false on timeout
  * or when the connection ended. */
-bool rr_stream_remote_wait_pose(struct rr_stream_remote *remote, uint64_t after_id,
-                                int timeout_ms, struct rr_stream_pose *out);
+bool rr_stream_remote_wait_pose(struct rr_stream_remote *remote, uint64_t after_id, int timeout_ms,
+                                struct rr_stream_pose *out);
 /* The head pose extrapolated to @p display_time_us (player clock) from the pose history
  * (linear position, spherical orientation, at most 50 ms ahead). false with no pose yet. */
 bool rr_stream_remote_predict_pose(struct rr_stream_remote *remote, uint64_t display_time_us,
@@ -214,10 +215,11 @@ struct rr_stream_frame {
     struct rr_stream_frame_timing timing; /* player clock */
 };
 
-/* The reference's LastFrameStatistics, for the frame taken by the last blit. Times in
- * milliseconds; counters since the previous blit. */
+/* The reference's LastFrameStatistics, for the frame the last blit returned. Times in
+ * milliseconds. The counters cover what happened between the previous new frame and this one;
+ * video_frame_reused_count counts the blits that returned this frame again since. */
 struct rr_frame_statistics {
-    float latency;                    /* pose sampled → display */
+    float latency; /* pose sampled → display */
     float latency_pose_to_receive;
     float latency_receive_to_present;
     float latency_present_to_display;
@@ -226,7 +228,7 @@ struct rr_frame_statistics {
     uint32_t video_frame_reused_count; /* blits that returned this same frame again */
     uint32_t video_frames_skipped;     /* decoded but replaced by a newer one before a blit */
     uint32_t video_frames_discarded;   /* not shown: corrupt, truncated or undecodable */
-    float video_frame_min_delta;      /* smallest / largest gap between received frames */
+    float video_frame_min_delta;       /* smallest / largest gap between received frames */
     float video_frame_max_delta;
 };
 
@@ -277,8 +279,7 @@ enum rr_result rr_stream_frame_to_rgba(const struct rr_stream_frame *frame, uint
 
 void rr_stream_player_last_frame_statistics(struct rr_stream_player *player,
                                             struct rr_frame_statistics *out);
-void rr_stream_player_totals(struct rr_stream_player *player,
-                             struct rr_stream_player_totals *out);
+void rr_stream_player_totals(struct rr_stream_player *player, struct rr_stream_player_totals *out);
 /* Ask the remote for a keyframe now. */
 enum rr_result rr_stream_player_request_keyframe(struct rr_stream_player *player);
 

@@ -189,12 +189,11 @@ enum rr_result rr_data_channel_create(struct rr_context *ctx, uint8_t id, enum r
 /* Latency path: with nothing queued ahead (so order is kept) and the network thread not busy
  * with the socket, write a one-record message from this thread instead of handing it over.
  * ctx->lock is held; the connection cannot go away meanwhile (fast_conn is cleared under it). */
-static bool send_now_locked(struct rr_context *ctx, struct rr_data_channel *ch, const void *data,
-                            size_t size)
+static bool send_now_locked(struct rr_context *ctx, uint8_t channel, const void *data, size_t size)
 {
     struct rr_conn *conn = ctx->fast_conn;
-    if (conn == NULL || ctx->queued_total != 0 || ch->status != RR_CHANNEL_OPENED ||
-        size > RR_MAX_RECORD_PAYLOAD || pthread_mutex_trylock(&conn->io_lock) != 0) {
+    if (conn == NULL || ctx->queued_total != 0 || size > RR_MAX_RECORD_PAYLOAD ||
+        pthread_mutex_trylock(&conn->io_lock) != 0) {
         return false;
     }
     bool sent = false;
@@ -202,7 +201,7 @@ static bool send_now_locked(struct rr_context *ctx, struct rr_data_channel *ch, 
         !conn->ssl_want_write) {
         uint8_t *dst = u_buf_reserve(&conn->out, RR_RECORD_HEADER_SIZE + size, SIZE_MAX / 2);
         if (dst != NULL) {
-            rr_record_write_header(dst, ch->id, RR_RECORD_FLAG_FIRST | RR_RECORD_FLAG_LAST,
+            rr_record_write_header(dst, channel, RR_RECORD_FLAG_FIRST | RR_RECORD_FLAG_LAST,
                                    (uint32_t)size);
             if (size > 0) {
                 memcpy(dst + RR_RECORD_HEADER_SIZE, data, size);
@@ -235,6 +234,39 @@ static bool send_now_locked(struct rr_context *ctx, struct rr_data_channel *ch, 
     return sent;
 }
 
+enum rr_result rr_channel_send_locked(struct rr_context *ctx, struct rr_data_channel *ch,
+                                      uint8_t channel, enum rr_priority priority, const void *data,
+                                      size_t size, bool guaranteed_delivery)
+{
+    int q = queue_for(priority);
+    bool direct_ok = pthread_equal(pthread_self(), ctx->thread) == 0 &&
+                     (ch == NULL || ch->status == RR_CHANNEL_OPENED);
+    if (direct_ok && send_now_locked(ctx, channel, data, size)) {
+        return RR_OK;
+    }
+    if (!guaranteed_delivery && ctx->queues[q].bytes > ctx->cfg.best_effort_queue_limit) {
+        /* Best effort: a message that would wait behind a congested queue is stale. */
+        ctx->stats.messages_dropped++;
+        return RR_OK;
+    }
+    if (ctx->queued_total + size > ctx->cfg.max_send_queue) {
+        return RR_ERROR_QUEUE_FULL;
+    }
+    struct rr_msg *m = malloc(sizeof(*m) + size);
+    if (m == NULL) {
+        return RR_ERROR_OUT_OF_MEMORY;
+    }
+    memset(m, 0, sizeof(*m));
+    m->ch = ch;
+    m->channel = channel;
+    m->size = size;
+    if (size > 0) {
+        memcpy(m->data, data, size);
+    }
+    queue_push_locked(ctx, q, m);
+    return RR_OK;
+}
+
 enum rr_result rr_data_channel_send(struct rr_data_channel *ch, const void *data, size_t size,
                                     bool guaranteed_delivery)
 {
@@ -245,32 +277,12 @@ enum rr_result rr_data_channel_send(struct rr_data_channel *ch, const void *data
     if (size > ctx->cfg.max_message_size) {
         return RR_ERROR_MESSAGE_TOO_LARGE;
     }
-    enum rr_result r = RR_OK;
+    enum rr_result r;
     pthread_mutex_lock(&ctx->lock);
-    int q = queue_for(ch->priority);
     if (ch->status == RR_CHANNEL_CLOSED || !ctx->connected) {
         r = RR_ERROR_CHANNEL_CLOSED;
-    } else if (send_now_locked(ctx, ch, data, size)) {
-        /* written */
-    } else if (!guaranteed_delivery && ctx->queues[q].bytes > ctx->cfg.best_effort_queue_limit) {
-        /* Best effort: a message that would wait behind a congested queue is stale. */
-        ctx->stats.messages_dropped++;
-    } else if (ctx->queued_total + size > ctx->cfg.max_send_queue) {
-        r = RR_ERROR_QUEUE_FULL;
     } else {
-        struct rr_msg *m = malloc(sizeof(*m) + size);
-        if (m == NULL) {
-            r = RR_ERROR_OUT_OF_MEMORY;
-        } else {
-            memset(m, 0, sizeof(*m));
-            m->ch = ch;
-            m->channel = ch->id;
-            m->size = size;
-            if (size > 0) {
-                memcpy(m->data, data, size);
-            }
-            queue_push_locked(ctx, q, m);
-        }
+        r = rr_channel_send_locked(ctx, ch, ch->id, ch->priority, data, size, guaranteed_delivery);
     }
     pthread_mutex_unlock(&ctx->lock);
     return r;

@@ -46,7 +46,10 @@ struct rr_conn *rr_conn_create(struct rr_context *ctx, int fd, bool is_server, b
     c->secure = secure;
     c->start_us = u_time_us();
     c->deadline_ms = u_time_ms() + ctx->cfg.handshake_timeout_ms;
-    rr_record_reader_init(&c->reader, ctx->cfg.max_message_size);
+    /* Built-in channels carry keyframes whatever the data-channel limit is. */
+    rr_record_reader_init(&c->reader, ctx->cfg.max_message_size > RR_MAX_BUILTIN_MESSAGE
+                                          ? ctx->cfg.max_message_size
+                                          : RR_MAX_BUILTIN_MESSAGE);
     if (secure) {
         c->ssl = SSL_new(is_server ? ctx->server_tls : ctx->client_tls);
         if (c->ssl == NULL || !rr_conn_set_socket(c, fd)) {
@@ -404,7 +407,7 @@ static bool process_input(struct rr_conn *conn)
             break;
         }
         const uint8_t *payload = u_buf_head(&conn->in) + RR_RECORD_HEADER_SIZE;
-        if (h.channel > RR_CHANNEL_CONTROL) {
+        if (h.channel > RR_CHANNEL_BUILTIN_LAST) {
             char why[96];
             snprintf(why, sizeof(why), "record on unknown channel %u", h.channel);
             return protocol_error(conn, why);
@@ -431,6 +434,15 @@ static bool process_input(struct rr_conn *conn)
         if (msg != NULL) {
             if (h.channel == RR_CHANNEL_CONTROL) {
                 alive = on_control(conn, msg, msg_len);
+            } else if (h.channel > RR_CHANNEL_CONTROL) {
+                if (!rr_builtin_on_message(ctx, h.channel, msg, msg_len)) {
+                    char why[96];
+                    snprintf(why, sizeof(why), "record on built-in channel %u, which is not in use",
+                             h.channel);
+                    return protocol_error(conn, why);
+                }
+            } else if (msg_len > ctx->cfg.max_message_size) {
+                return protocol_error(conn, "data-channel message larger than the limit");
             } else {
                 char why[160];
                 if (!rr_channel_on_data(ctx, h.channel, msg, msg_len, why, sizeof(why))) {

@@ -192,6 +192,7 @@ void rr_ctx_connection_ended(struct rr_context *ctx, enum rr_disconnect_reason r
 {
     rr_channel_close_all(ctx);
     stop_listening(ctx, true);
+    rr_builtin_on_disconnected(ctx);
     U_LOG_I(RR_LOG_MODULE, "connection ended: %s%s%s", rr_disconnect_reason_str(reason),
             detail && *detail ? ": " : "", detail ? detail : "");
     set_disconnected(ctx, reason);
@@ -652,6 +653,7 @@ enum rr_result rr_context_create(const struct rr_context_config *cfg, struct rr_
     ctx->listen_fd = -1;
     ctx->udp_fd = -1;
     pthread_mutex_init(&ctx->lock, NULL);
+    pthread_mutex_init(&ctx->builtin_lock, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_cond_init(&ctx->event_cond, &ca);
@@ -719,6 +721,7 @@ void rr_context_destroy(struct rr_context **ctx_ptr)
     free(ctx->cfg_codecs);
     pthread_cond_destroy(&ctx->event_cond);
     pthread_mutex_destroy(&ctx->lock);
+    pthread_mutex_destroy(&ctx->builtin_lock);
     free(ctx);
 }
 

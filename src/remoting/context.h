@@ -194,6 +194,11 @@ struct rr_context {
     struct rr_connection_info info;
     struct rr_connection_stats stats;
 
+    /* ---- built-in channel receivers: set under builtin_lock, which the network thread holds
+     * while it calls one, so that a detach waits for a running callback ---- */
+    pthread_mutex_t builtin_lock;
+    struct rr_builtin_receiver *builtin[RR_CHANNEL_BUILTIN_LAST - RR_CHANNEL_CONTROL];
+
     /* ---- network thread ---- */
     bool secure; /* current operation is secure */
     bool listening;
@@ -298,6 +303,17 @@ bool rr_channel_on_data(struct rr_context *ctx, uint8_t channel, const uint8_t *
                         char *why, size_t why_size);
 bool rr_channel_on_control(struct rr_context *ctx, struct rr_conn *conn,
                            const struct rr_ctrl_msg *m, char *why, size_t why_size);
+/* Built-in channels: deliver a message (false if no receiver: a protocol error), and tell
+ * every receiver that the connection began / ended. Network thread, no lock held. */
+bool rr_builtin_on_message(struct rr_context *ctx, uint8_t channel, const uint8_t *data,
+                           size_t size);
+void rr_builtin_on_connected(struct rr_context *ctx, const struct rr_connection_info *info);
+void rr_builtin_on_disconnected(struct rr_context *ctx);
+/* Send or queue one message on @p channel (a data channel @p ch, or a built-in channel with
+ * @p ch NULL). ctx->lock held; the caller checked the connection and the size. */
+enum rr_result rr_channel_send_locked(struct rr_context *ctx, struct rr_data_channel *ch,
+                                      uint8_t channel, enum rr_priority priority, const void *data,
+                                      size_t size, bool guaranteed_delivery);
 /* Close every channel (connection ended) and drop queued data. */
 void rr_channel_close_all(struct rr_context *ctx);
 /* Drop all queued messages (lock held). */

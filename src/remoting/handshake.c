@@ -158,7 +158,9 @@ void rr_hs_become_established(struct rr_conn *conn)
     ctx->connected = true;
     ctx->fast_conn = conn;
     ctx->state = RR_STATE_CONNECTED;
+    struct rr_connection_info info = ctx->info;
     pthread_mutex_unlock(&ctx->lock);
+    rr_builtin_on_connected(ctx, &info);
     U_LOG_I(RR_LOG_MODULE, "connected to %s (%s, %s)", conn->peer,
             conn->secure ? "secure" : "plain", rr_hs_role_str(conn->peer_role));
 }

@@ -7,13 +7,16 @@
  * throughput. It checks a deployment (ports, certificates, tokens) and is the peer the
  * integration tests talk to, which is why stdout is flushed after every line.
  *
+ * The connection and security flags, and the four security interfaces behind them, are
+ * tool_conn's, shared with openrr-player and openrr-testremote; the rest is this file's.
+ *
  * Threads: main() and everything it calls run on the main thread, which polls the event
- * queue. The four interface callbacks run on the library's network thread; they only read
- * options fixed before the first listen/connect and complete their request at once.
+ * queue. tool_conn's interface callbacks run on the library's network thread and print
+ * through say(), which is why say() locks the stream.
  */
-#include <openrr/remoting.h>
+#include "tool_conn.h"
 
-#include <openssl/crypto.h>
+#include <openrr/remoting.h>
 
 #include <errno.h>
 #include <inttypes.h>
@@ -25,7 +28,6 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-#include <unistd.h>
 
 enum tool_exit {
     TOOL_EXIT_OK = 0,
@@ -50,24 +52,8 @@ enum tool_exit {
 #define BENCH_BULK_TOTAL (64u * 1024u * 1024u)
 #define BENCH_MARKER "openrr-bench-end"
 
+/* This tool's own flags; the connection and security ones are in struct tool_conn. */
 struct options {
-    bool listen;
-    bool have_address;
-    char host[256]; /* "" = all addresses when listening */
-    uint16_t port;
-    int transport_port; /* -1: handshake port + 1 */
-    bool ephemeral;
-    bool secure;
-    char *token;      /* copied out of argv; wiped at exit */
-    char *passphrase; /* copied out of argv; wiped at exit */
-    const char *realm;
-    const char *store_path;
-    const char *subject_name;
-    bool allow_name_mismatch;
-    bool allow_unverified_chain;
-    const char *ca_file;
-    const char *crl_file;
-    bool force_revocation_check;
     int role; /* enum rr_role, or -1 until resolved */
     bool echo;
     const char *send_text;
@@ -77,15 +63,9 @@ struct options {
 };
 
 struct tool {
+    struct tool_conn conn; /* connection and security flags, interfaces, secrets */
     struct options opt;
     struct rr_context *ctx;
-    uint8_t *store; /* certificate store bytes, wiped at exit */
-    size_t store_size;
-
-    struct rr_certificate_provider cert_provider;
-    struct rr_authentication_receiver auth_receiver;
-    struct rr_authentication_provider auth_provider;
-    struct rr_certificate_validator validator;
 
     /* State of the current listen/connect; main thread only. */
     uint16_t bound_port;
@@ -102,10 +82,6 @@ struct tool {
     bool failed; /* something other than the connection went wrong */
 };
 
-/* The interfaces are members of struct tool; get the tool back from one of them. */
-#define TOOL_FROM(ptr, member)                                                                     \
-    ((struct tool *)(void *)((char *)(ptr)-offsetof(struct tool, member)))
-
 static int64_t g_start_us;
 static volatile sig_atomic_t g_stop;
 
@@ -120,18 +96,30 @@ static int64_t now_us(void)
 
 /* One timestamped line on stdout. Callbacks print from the network thread, so the line is
  * written under the stream lock and flushed: readers behind a pipe see it at once. */
-static void __attribute__((format(printf, 1, 2))) say(const char *fmt, ...)
+static void vsay(const char *fmt, va_list ap)
 {
-    va_list ap;
     double secs = (double)(now_us() - g_start_us) / 1e6;
     flockfile(stdout);
     printf("[%7.3f] ", secs);
-    va_start(ap, fmt);
     vprintf(fmt, ap);
-    va_end(ap);
     putchar('\n');
     fflush(stdout);
     funlockfile(stdout);
+}
+
+static void __attribute__((format(printf, 1, 2))) say(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsay(fmt, ap);
+    va_end(ap);
+}
+
+/* tool_conn's lines share our clock, so that one log reads in order. */
+static void say_for_conn(void *user, const char *fmt, va_list ap)
+{
+    (void)user;
+    vsay(fmt, ap);
 }
 
 /* An error line on stderr, untimestamped so that scripts can match it. */
@@ -226,82 +214,6 @@ static void print_stats(struct tool *t)
         s.messages_received, s.messages_dropped, s.rtt_us);
 }
 
-/* ---- the four interfaces (network thread) ---------------------------------------------- */
-
-static void provide_certificate(struct rr_certificate_provider *self,
-                                struct rr_certificate_request *req)
-{
-    struct tool *t = TOOL_FROM(self, cert_provider);
-    say("certificate requested; presenting %s", t->opt.store_path);
-    rr_certificate_request_complete(req, t->store, t->store_size, t->opt.subject_name,
-                                    t->opt.passphrase != NULL ? t->opt.passphrase : "");
-}
-
-static const char *provide_realm(struct rr_authentication_receiver *self)
-{
-    return TOOL_FROM(self, auth_receiver)->opt.realm;
-}
-
-static void check_token(struct rr_authentication_receiver *self, const char *token,
-                        struct rr_token_validation *req)
-{
-    struct tool *t = TOOL_FROM(self, auth_receiver);
-    size_t expected = strlen(t->opt.token);
-    /* The length is no secret, but the bytes are: a constant-time compare gives an attacker
-     * no timing signal about how much of a guess was right. */
-    bool valid = token != NULL && strnlen(token, RR_MAX_TOKEN_SIZE + 1) == expected &&
-                 CRYPTO_memcmp(token, t->opt.token, expected) == 0;
-    say("client token %s", valid ? "accepted" : "rejected");
-    rr_token_validation_complete(req, valid);
-}
-
-static void provide_token(struct rr_authentication_provider *self, const char *realm,
-                          struct rr_token_request *req)
-{
-    struct tool *t = TOOL_FROM(self, auth_provider);
-    bool printable = realm != NULL && is_text(realm, strlen(realm));
-    say("token requested for realm \"%s\"", printable ? realm : "(unprintable)");
-    rr_token_request_complete(req, t->opt.token);
-}
-
-/* Only installed with an -allow… flag: relaxes exactly the checks the user waived and keeps
- * every other verdict of the system validation. */
-static void validate_chain(struct rr_certificate_validator *self,
-                           const struct rr_certificate_chain *chain, const char *server_name,
-                           bool force_revocation_check,
-                           const struct rr_certificate_validation_result *system_result,
-                           struct rr_certificate_validation *req)
-{
-    struct tool *t = TOOL_FROM(self, validator);
-    struct rr_certificate_validation_result result = {.invalid_cert_or_chain = true};
-    if (system_result != NULL) {
-        result = *system_result;
-    }
-    if (t->opt.allow_unverified_chain && !result.trusted_root) {
-        result.trusted_root = true;
-        say("warning: accepting an unverified certificate chain "
-            "(-allowunverifiedcertificatechain)");
-    }
-    if (t->opt.allow_name_mismatch && result.name_validation_result == RR_NAME_MISMATCH) {
-        result.name_validation_result = RR_NAME_NOT_CHECKED;
-        say("warning: accepting a certificate for another name (-allowcertificatenamemismatch)");
-    }
-    say("validated %zu certificate(s) for \"%s\"%s", chain != NULL ? chain->count : 0,
-        server_name != NULL ? server_name : "",
-        force_revocation_check ? ", revocation forced" : "");
-    rr_certificate_validation_complete(req, &result);
-}
-
-static void init_interfaces(struct tool *t)
-{
-    t->cert_provider.get_certificate = provide_certificate;
-    t->auth_receiver.get_realm = provide_realm;
-    t->auth_receiver.validate_token = check_token;
-    t->auth_provider.get_token = provide_token;
-    t->validator.perform_system_validation = true;
-    t->validator.validate_certificate = validate_chain;
-}
-
 /* ---- events (main thread) ---------------------------------------------------------------- */
 
 /* Guaranteed delivery may not drop a message, so wait out a full queue: the network thread
@@ -346,7 +258,7 @@ static void on_disconnected(struct tool *t, const struct rr_event *ev)
     say("disconnected: %s", describe_reason(ev->reason, t->end_detail, why, sizeof why));
     if (t->connected) {
         print_stats(t);
-    } else if (t->opt.secure && !t->opt.listen) {
+    } else if (t->conn.opt.secure && !t->conn.opt.listen) {
         print_connection_info(t, false); /* shows why a chain was rejected */
     }
 }
@@ -710,20 +622,6 @@ static void run_bench(struct tool *t)
     t->quiet_data = false;
 }
 
-static enum rr_result start_connect(struct tool *t)
-{
-    struct rr_certificate_validator *validator = NULL;
-    if (!t->opt.secure) {
-        return rr_context_connect(t->ctx, t->opt.host, t->opt.port);
-    }
-    /* Without an -allow… flag the library's system validation alone decides. */
-    if (t->opt.allow_name_mismatch || t->opt.allow_unverified_chain) {
-        validator = &t->validator;
-    }
-    return rr_context_connect_secure(t->ctx, t->opt.host, t->opt.port, &t->auth_provider,
-                                     validator);
-}
-
 static int client_exit_code(struct tool *t, bool timed_out)
 {
     uint32_t bound_ms = HANDSHAKE_TIMEOUT_MS + t->opt.timeout_ms;
@@ -748,9 +646,10 @@ static int client_exit_code(struct tool *t, bool timed_out)
 static int run_client(struct tool *t)
 {
     struct rr_event ev;
-    enum rr_result r = start_connect(t);
+    enum rr_result r = tool_conn_start(&t->conn, t->ctx);
     if (r != RR_OK) {
-        complain("cannot connect to %s port %u: %s", t->opt.host, t->opt.port, rr_result_str(r));
+        complain("cannot connect to %s port %u: %s", t->conn.opt.host, t->conn.opt.port,
+                 rr_result_str(r));
         return TOOL_EXIT_OTHER;
     }
     say("state: Connecting");
@@ -777,14 +676,9 @@ static int run_client(struct tool *t)
 
 static enum rr_result start_listen(struct tool *t, uint16_t port, uint16_t transport_port)
 {
-    const char *host = t->opt.host[0] != '\0' ? t->opt.host : NULL;
     t->connected = false;
     t->ended = false;
-    if (!t->opt.secure) {
-        return rr_context_listen(t->ctx, host, port, transport_port);
-    }
-    return rr_context_listen_secure(t->ctx, host, port, transport_port, &t->cert_provider,
-                                    &t->auth_receiver);
+    return tool_conn_listen(&t->conn, t->ctx, port, transport_port);
 }
 
 /* Serve until the connection (or the listening) ends or a signal asks us to stop. */
@@ -806,14 +700,10 @@ static enum step serve_one(struct tool *t)
 
 static int run_listener(struct tool *t)
 {
-    uint16_t port = t->opt.ephemeral ? 0 : t->opt.port;
-    uint16_t transport = 0;
+    uint16_t port;
+    uint16_t transport;
     bool reusing = false;
-    if (t->opt.transport_port >= 0) {
-        transport = (uint16_t)t->opt.transport_port;
-    } else if (!t->opt.ephemeral && port != 0 && port != UINT16_MAX) {
-        transport = (uint16_t)(port + 1);
-    }
+    tool_conn_listen_ports(&t->conn, &port, &transport);
     for (;;) {
         enum rr_result r = start_listen(t, port, transport);
         if (r != RR_OK) {
@@ -829,8 +719,7 @@ static int run_listener(struct tool *t)
         if (!t->connected && reusing && busy) {
             /* An ephemeral port we kept for the next client was taken meanwhile. */
             say("the previous ports are taken; listening on new ones");
-            port = t->opt.ephemeral ? 0 : t->opt.port;
-            transport = t->opt.transport_port >= 0 ? (uint16_t)t->opt.transport_port : 0;
+            tool_conn_listen_ports(&t->conn, &port, &transport);
             reusing = false;
             continue;
         }
@@ -853,13 +742,10 @@ static int run_listener(struct tool *t)
 
 /* ---- command line ------------------------------------------------------------------------ */
 
-/* How a flag's value is stored; the simple kinds write the options field at `offset`. */
+/* How a flag's value is stored; the kinds write the options field at `offset`. */
 enum flag_kind {
     KIND_SWITCH, /* bool = true */
     KIND_STRING, /* const char * = the argument */
-    KIND_SECRET, /* char * = a copy of the argument, which is blanked */
-    KIND_LISTEN, /* bool = true; the next argument may be the address */
-    KIND_PORT,   /* int = 0..65535 */
     KIND_MS,     /* uint32_t = 1..86400000 */
     KIND_ROLE,   /* int = enum rr_role */
     KIND_HELP,
@@ -873,21 +759,8 @@ struct flag {
 
 #define OPT(field) offsetof(struct options, field)
 
+/* Only this tool's flags: tool_conn_parse_arg() sees every argument first. */
 static const struct flag k_flags[] = {
-    {"listen", KIND_LISTEN, OPT(listen)},
-    {"transportport", KIND_PORT, OPT(transport_port)},
-    {"ephemeralport", KIND_SWITCH, OPT(ephemeral)},
-    {"secureconnection", KIND_SWITCH, OPT(secure)},
-    {"authenticationtoken", KIND_SECRET, OPT(token)},
-    {"authenticationrealm", KIND_STRING, OPT(realm)},
-    {"certificatestore", KIND_STRING, OPT(store_path)},
-    {"keypassphrase", KIND_SECRET, OPT(passphrase)},
-    {"subjectname", KIND_STRING, OPT(subject_name)},
-    {"allowcertificatenamemismatch", KIND_SWITCH, OPT(allow_name_mismatch)},
-    {"allowunverifiedcertificatechain", KIND_SWITCH, OPT(allow_unverified_chain)},
-    {"cafile", KIND_STRING, OPT(ca_file)},
-    {"crlfile", KIND_STRING, OPT(crl_file)},
-    {"forcerevocationcheck", KIND_SWITCH, OPT(force_revocation_check)},
     {"role", KIND_ROLE, OPT(role)},
     {"echo", KIND_SWITCH, OPT(echo)},
     {"send", KIND_STRING, OPT(send_text)},
@@ -898,43 +771,25 @@ static const struct flag k_flags[] = {
     {"help", KIND_HELP, 0},
 };
 
-static const char k_usage[] =
+/* The usage text is this head, tool_conn_usage() (Connection, Security), and this tail. */
+static const char k_usage_head[] =
     "Usage: openrr-remoting [-listen [host[:port]]] [host[:port]] [options]\n"
     "\n"
     "Listens for or connects to an OpenRR remoting peer and prints every event on one line,\n"
     "prefixed with the seconds since start (the first 32 data messages of a connection\n"
     "only; the statistics count all). Flags take '-' or '--' and ignore case.\n"
+    "\n";
+
+static const char k_usage_tail[] =
     "\n"
-    "Connection:\n"
-    "  host[:port]                 peer to connect to, or with -listen the local address;\n"
-    "                              port 8265 when omitted; IPv6 in brackets: [::1]:8265\n"
-    "  -listen [host[:port]]       listen (default: all addresses, port 8265) and serve one\n"
-    "                              client after another until SIGINT/SIGTERM\n"
-    "  -transportport N            listener: transport port (default: handshake port + 1)\n"
-    "  -ephemeralport              listener: any free handshake and transport port (printed)\n"
+    "Session:\n"
     "  -role player|remote         application role (default: player when listening, remote\n"
     "                              when connecting)\n"
-    "  -once                       listener: exit when the first connection ends\n"
+    "  -once                       listener: exit when the first connection ends (default:\n"
+    "                              serve one client after another until SIGINT/SIGTERM)\n"
     "  -timeout MS                 wait this long for a channel, an echo or a bench reply\n"
     "                              (default 5000); a client gives up without an outcome\n"
     "                              after 10000 + MS\n"
-    "\n"
-    "Security (TLS 1.3 and a token):\n"
-    "  -secureconnection           encrypt and authenticate the connection\n"
-    "  -authenticationtoken T      token a client sends and a listener accepts (required);\n"
-    "                              other local users may see it in ps until the tool starts\n"
-    "  -authenticationrealm R      listener: realm of the challenge (default \"OpenRR "
-    "Remoting\")\n"
-    "  -certificatestore F         listener: PKCS#12 (.pfx) or PEM file with certificate and "
-    "key\n"
-    "  -keypassphrase P            listener: password of the store (default: none)\n"
-    "  -subjectname S              listener: certificate to use (friendly name or subject CN)\n"
-    "  -cafile F                   client: extra trusted roots (PEM), e.g. a self-signed cert\n"
-    "  -crlfile F                  client: certificate revocation lists (PEM)\n"
-    "  -forcerevocationcheck       client: reject a chain whose revocation status is unknown\n"
-    "  -allowcertificatenamemismatch     client: accept a certificate for another name\n"
-    "  -allowunverifiedcertificatechain  client: accept a chain without a trusted root\n"
-    "                              (both for tests only: they let an impostor in)\n"
     "\n"
     "Data:\n"
     "  -echo                       send every received message back on its channel\n"
@@ -951,6 +806,13 @@ static const char k_usage[] =
     "      -keypassphrase pw -authenticationtoken s3cret -echo\n"
     "  openrr-remoting -secureconnection -authenticationtoken s3cret -cafile server.pem \\\n"
     "      -send hello render.example.org:8265\n";
+
+static void print_usage(void)
+{
+    fputs(k_usage_head, stdout);
+    fputs(tool_conn_usage(), stdout);
+    fputs(k_usage_tail, stdout);
+}
 
 static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ...)
 {
@@ -975,50 +837,6 @@ static bool parse_number(const char *s, long min, long max, long *out)
     return true;
 }
 
-/* host, host:port, [v6], [v6]:port, or a bare IPv6 literal (more than one colon, no port). */
-static bool parse_address(const char *s, struct options *o)
-{
-    const char *host = s;
-    const char *port = NULL;
-    size_t host_len = strlen(s);
-    long value = RR_DEFAULT_HANDSHAKE_PORT;
-    if (s[0] == '[') {
-        const char *close = strchr(s, ']');
-        if (close == NULL || (close[1] != '\0' && close[1] != ':')) {
-            return false;
-        }
-        host = s + 1;
-        host_len = (size_t)(close - host);
-        port = close[1] == ':' ? close + 2 : NULL;
-    } else {
-        const char *colon = strchr(s, ':');
-        if (colon != NULL && strchr(colon + 1, ':') == NULL) {
-            host_len = (size_t)(colon - s);
-            port = colon + 1;
-        }
-    }
-    if (host_len >= sizeof o->host || (port != NULL && !parse_number(port, 0, 65535, &value))) {
-        return false;
-    }
-    memcpy(o->host, host, host_len);
-    o->host[host_len] = '\0';
-    o->port = (uint16_t)value;
-    o->have_address = true;
-    return true;
-}
-
-/* Keep a copy and blank argv's, so the secret does not linger in /proc/<pid>/cmdline. */
-static bool take_secret(char **slot, char *arg)
-{
-    if (*slot != NULL) {
-        OPENSSL_cleanse(*slot, strlen(*slot));
-        free(*slot);
-    }
-    *slot = strdup(arg);
-    OPENSSL_cleanse(arg, strlen(arg));
-    return *slot != NULL;
-}
-
 static const struct flag *find_flag(const char *arg)
 {
     const char *name = arg + (arg[1] == '-' ? 2 : 1);
@@ -1040,20 +858,10 @@ static enum parse_result apply_flag(struct options *o, const struct flag *f, con
     long n = 0;
     switch (f->kind) {
     case KIND_SWITCH:
-    case KIND_LISTEN:
         *(bool *)field = true;
         return PARSE_GO;
     case KIND_STRING:
         *(const char **)field = value;
-        return PARSE_GO;
-    case KIND_SECRET:
-        return take_secret(field, value) ? PARSE_GO : PARSE_NO_MEMORY;
-    case KIND_PORT:
-        if (!parse_number(value, 0, 65535, &n)) {
-            usage_error("%s needs a port number 0-65535, not '%s'", arg, value);
-            return PARSE_BAD;
-        }
-        *(int *)field = (int)n;
         return PARSE_GO;
     case KIND_MS:
         if (!parse_number(value, 1, 86400000, &n)) {
@@ -1075,116 +883,67 @@ static enum parse_result apply_flag(struct options *o, const struct flag *f, con
     return PARSE_HELP;
 }
 
-static bool takes_value(const struct flag *f)
+/* One of this tool's flags at argv[*i] (tool_conn did not take it), with its value. */
+static enum parse_result parse_own_flag(struct options *o, int argc, char **argv, int *i)
 {
-    return f->kind != KIND_SWITCH && f->kind != KIND_LISTEN && f->kind != KIND_HELP;
-}
-
-static enum parse_result take_address(struct options *o, const char *arg)
-{
-    if (o->have_address) {
-        usage_error("more than one address: '%s'", arg);
+    const char *arg = argv[*i];
+    char *value = NULL;
+    const struct flag *f = find_flag(arg);
+    if (f == NULL) {
+        usage_error("unknown flag '%s'", arg);
         return PARSE_BAD;
     }
-    if (!parse_address(arg, o)) {
-        usage_error("'%s' is not host[:port] (IPv6: [addr]:port)", arg);
-        return PARSE_BAD;
+    if (f->kind != KIND_SWITCH && f->kind != KIND_HELP) {
+        if (*i + 1 >= argc) {
+            usage_error("%s needs a value", arg);
+            return PARSE_BAD;
+        }
+        value = argv[++*i];
     }
-    return PARSE_GO;
+    return apply_flag(o, f, arg, value);
 }
 
-static enum parse_result parse_args(int argc, char **argv, struct options *o)
+static enum parse_result parse_args(int argc, char **argv, struct tool *t)
 {
     enum parse_result r = PARSE_GO;
     for (int i = 1; i < argc && r == PARSE_GO; i++) {
-        char *arg = argv[i];
-        char *value = NULL;
-        if (arg[0] != '-' || arg[1] == '\0') {
-            r = take_address(o, arg);
-            continue;
-        }
-        const struct flag *f = find_flag(arg);
-        if (f == NULL) {
-            usage_error("unknown flag '%s'", arg);
+        switch (tool_conn_parse_arg(&t->conn, argc, argv, &i)) {
+        case TOOL_CONN_TAKEN:
+            break;
+        case TOOL_CONN_BAD:
             return PARSE_BAD;
-        }
-        if (takes_value(f)) {
-            if (i + 1 >= argc) {
-                usage_error("%s needs a value", arg);
-                return PARSE_BAD;
-            }
-            value = argv[++i];
-        }
-        r = apply_flag(o, f, arg, value);
-        /* -listen takes the next argument as its address unless it is a flag. */
-        if (r == PARSE_GO && f->kind == KIND_LISTEN && i + 1 < argc && argv[i + 1][0] != '-') {
-            r = take_address(o, argv[++i]);
+        case TOOL_CONN_NO_MEMORY:
+            return PARSE_NO_MEMORY;
+        case TOOL_CONN_NOT_MINE:
+            r = parse_own_flag(&t->opt, argc, argv, &i);
+            break;
         }
     }
     return r;
 }
 
-/* Reject combinations that cannot work, and fill in what depends on the side we are. */
-static int check_options(struct options *o)
+/* Reject combinations of our flags that cannot work; tool_conn_setup() checks its own. */
+static int check_options(struct tool *t)
 {
-    if (!o->listen && (!o->have_address || o->host[0] == '\0')) {
+    struct options *o = &t->opt;
+    bool listen = t->conn.opt.listen;
+    /* Unlike the player, a diagnostic tool has no sensible peer to assume. */
+    if (!listen && !t->conn.opt.have_address) {
         return usage_error("give the host to connect to, or -listen");
     }
-    if (o->listen && (o->send_text != NULL || o->bench)) {
+    if (listen && (o->send_text != NULL || o->bench)) {
         return usage_error("-send and -bench are for a connecting client, not with -listen");
     }
     if (o->echo && (o->send_text != NULL || o->bench)) {
         return usage_error("-echo with -send or -bench would bounce messages forever");
     }
-    if (o->secure && o->token == NULL) {
-        return usage_error("-secureconnection needs -authenticationtoken");
-    }
-    if (o->secure && o->listen && o->store_path == NULL) {
-        return usage_error("a secure listener needs -certificatestore (PKCS#12 or PEM)");
-    }
-    if (!o->have_address) {
-        o->port = RR_DEFAULT_HANDSHAKE_PORT;
-    }
     if (o->role < 0) {
-        o->role = o->listen ? RR_ROLE_PLAYER : RR_ROLE_REMOTE;
+        o->role = listen ? RR_ROLE_PLAYER : RR_ROLE_REMOTE;
     }
     return TOOL_EXIT_OK;
 }
 
 /* ---- setup ------------------------------------------------------------------------------- */
-
-static bool readable(const char *path, const char *what, const char *hint)
-{
-    if (path == NULL || access(path, R_OK) == 0) {
-        return true;
-    }
-    complain("cannot read the %s '%s': %s; %s", what, path, strerror(errno), hint);
-    return false;
-}
-
-static int load_store(struct tool *t)
-{
-    char fingerprint[96] = "";
-    char err[256] = "";
-    enum rr_result r = rr_file_read(t->opt.store_path, &t->store, &t->store_size);
-    if (r != RR_OK) {
-        complain("cannot read the certificate store '%s' (%s); give a PKCS#12 (.pfx) or PEM "
-                 "file of at most 16 MiB with the certificate and its private key",
-                 t->opt.store_path, rr_result_str(r));
-        return TOOL_EXIT_OTHER;
-    }
-    /* Only a diagnosis: the listen attempt itself reports NoServerCertificate. */
-    r = rr_cert_store_check(t->store, t->store_size,
-                            t->opt.passphrase != NULL ? t->opt.passphrase : "", t->opt.subject_name,
-                            fingerprint, err, sizeof err);
-    if (r == RR_OK) {
-        say("certificate store %s: certificate sha256 %s", t->opt.store_path, fingerprint);
-    } else {
-        say("warning: certificate store %s: %s (%s)", t->opt.store_path,
-            err[0] != '\0' ? err : "unusable", rr_result_str(r));
-    }
-    return TOOL_EXIT_OK;
-}
 
 static void on_signal(int signo)
 {
@@ -1210,12 +969,8 @@ static void install_signal_handlers(void)
 
 static int create_context(struct tool *t)
 {
-    struct rr_context_config cfg = {
-        .role = (enum rr_role)t->opt.role,
-        .ca_file = t->opt.ca_file,
-        .crl_file = t->opt.crl_file,
-        .force_revocation_check = t->opt.force_revocation_check,
-    };
+    struct rr_context_config cfg = {.role = (enum rr_role)t->opt.role};
+    tool_conn_fill_config(&t->conn, &cfg);
     enum rr_result r = rr_context_create(&cfg, &t->ctx);
     if (r != RR_OK) {
         complain("cannot create the remoting context: %s", rr_result_str(r));
@@ -1226,38 +981,15 @@ static int create_context(struct tool *t)
 
 static int setup(struct tool *t)
 {
-    const char *pem_hint = "give a readable PEM file";
-    if (!readable(t->opt.ca_file, "CA file", pem_hint) ||
-        !readable(t->opt.crl_file, "CRL file", pem_hint)) {
-        return TOOL_EXIT_OTHER;
+    int code = check_options(t);
+    if (code == TOOL_EXIT_OK) {
+        code = tool_conn_setup(&t->conn);
     }
-    if (t->opt.secure && t->opt.listen) {
-        int code = load_store(t);
-        if (code != TOOL_EXIT_OK) {
-            return code;
-        }
+    if (code != TOOL_EXIT_OK) {
+        return code;
     }
-    init_interfaces(t);
     install_signal_handlers();
     return create_context(t);
-}
-
-static void wipe_secrets(struct tool *t)
-{
-    if (t->opt.token != NULL) {
-        OPENSSL_cleanse(t->opt.token, strlen(t->opt.token));
-        free(t->opt.token);
-    }
-    if (t->opt.passphrase != NULL) {
-        OPENSSL_cleanse(t->opt.passphrase, strlen(t->opt.passphrase));
-        free(t->opt.passphrase);
-    }
-    if (t->store != NULL) {
-        OPENSSL_cleanse(t->store, t->store_size);
-        free(t->store);
-    }
-    t->opt.token = t->opt.passphrase = NULL;
-    t->store = NULL;
 }
 
 int main(int argc, char **argv)
@@ -1266,28 +998,27 @@ int main(int argc, char **argv)
     struct tool *t = &tool;
     int code;
     g_start_us = now_us();
-    t->opt.transport_port = -1;
+    tool_conn_init(&t->conn, "openrr-remoting", false);
+    t->conn.say = say_for_conn;
     t->opt.role = -1;
     t->opt.timeout_ms = DEFAULT_TIMEOUT_MS;
-    t->opt.realm = "OpenRR Remoting";
 
-    enum parse_result p = parse_args(argc, argv, &t->opt);
+    enum parse_result p = parse_args(argc, argv, t);
     if (p == PARSE_HELP) {
-        fputs(k_usage, stdout);
+        print_usage();
         code = TOOL_EXIT_OK;
     } else if (p == PARSE_NO_MEMORY) {
         complain("out of memory while reading the command line");
         code = TOOL_EXIT_OTHER;
     } else if (p == PARSE_BAD) {
         code = TOOL_EXIT_USAGE;
-    } else if ((code = check_options(&t->opt)) == TOOL_EXIT_OK &&
-               (code = setup(t)) == TOOL_EXIT_OK) {
-        code = t->opt.listen ? run_listener(t) : run_client(t);
+    } else if ((code = setup(t)) == TOOL_EXIT_OK) {
+        code = t->conn.opt.listen ? run_listener(t) : run_client(t);
     }
     /* Destroy first: the network thread may still read the secrets until it stops. */
     if (t->ctx != NULL) {
         rr_context_destroy(&t->ctx);
     }
-    wipe_secrets(t);
+    tool_conn_wipe(&t->conn);
     return code;
 }
