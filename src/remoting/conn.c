@@ -27,6 +27,8 @@
 #define RR_CONN_WRITE_BATCH 65536
 /* After the flush deadline of a disconnect, how long the DISCONNECT itself may take. */
 #define RR_CONN_CLOSE_GRACE_MS 500u
+/* How long a closing side waits for the peer to close after our last message. */
+#define RR_CONN_DRAIN_MS 250u
 
 struct rr_conn *rr_conn_create(struct rr_context *ctx, int fd, bool is_server, bool secure)
 {
@@ -310,6 +312,30 @@ static void shutdown_tls(struct rr_conn *conn)
     }
 }
 
+/* After our last message: half-close, then read and discard until the peer closes too (it
+ * does as soon as it has read our DISCONNECT), for at most RR_CONN_DRAIN_MS. Closing a socket
+ * with unread data makes the kernel send a reset, and a reset can overtake the DISCONNECT
+ * still in the peer's receive buffer: the peer would report ConnectionLost instead of the
+ * reason we sent — likely whenever the peer streams video at us. */
+static void drain_before_close(struct rr_conn *conn)
+{
+    if (conn->fd < 0 || shutdown(conn->fd, SHUT_WR) != 0) {
+        return;
+    }
+    uint64_t until = u_time_ms() + RR_CONN_DRAIN_MS;
+    uint8_t sink[16384];
+    for (uint64_t now = u_time_ms(); now < until; now = u_time_ms()) {
+        struct pollfd pfd = {.fd = conn->fd, .events = POLLIN};
+        if (poll(&pfd, 1, (int)(until - now)) <= 0) {
+            break;
+        }
+        ssize_t n = recv(conn->fd, sink, sizeof(sink), MSG_DONTWAIT);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+            break;
+        }
+    }
+}
+
 /* End the established connection with @p reason (already decided) and report it. */
 static bool end_connection(struct rr_conn *conn, enum rr_disconnect_reason reason,
                            const char *detail)
@@ -320,11 +346,21 @@ static bool end_connection(struct rr_conn *conn, enum rr_disconnect_reason reaso
     return false;
 }
 
+/* As end_connection, after our DISCONNECT went out: let the peer read it before we close. */
+static bool end_orderly(struct rr_conn *conn, enum rr_disconnect_reason reason, const char *detail)
+{
+    shutdown_tls(conn);
+    drain_before_close(conn);
+    conn->stage = RR_STAGE_CLOSED;
+    rr_ctx_connection_ended(conn->ctx, reason, detail);
+    return false;
+}
+
 static bool protocol_error(struct rr_conn *conn, const char *why)
 {
     U_LOG_W(RR_LOG_MODULE, "protocol error from %s: %s", conn->peer, why);
     send_disconnect_now(conn, RR_REASON_PROTOCOL_ERROR);
-    return end_connection(conn, RR_REASON_PROTOCOL_ERROR, why);
+    return end_orderly(conn, RR_REASON_PROTOCOL_ERROR, why);
 }
 
 static bool queue_control(struct rr_conn *conn, const struct rr_ctrl_msg *m)
@@ -518,7 +554,7 @@ static bool close_step(struct rr_conn *conn, uint64_t now)
         write_output(conn);
     }
     if (conn->disconnect_queued && queues_empty(ctx) && !rr_conn_has_unsent(conn)) {
-        return end_connection(conn, conn->closing_reason, "");
+        return end_orderly(conn, conn->closing_reason, "");
     }
     if (now >= conn->close_deadline_ms + RR_CONN_CLOSE_GRACE_MS) {
         return end_connection(conn, conn->closing_reason, "closed before the peer took all data");
