@@ -124,7 +124,8 @@ bool rr_wire_decode_pose(const uint8_t *data, size_t size, struct rr_stream_pose
     float f[29];
     for (int i = 0; i < 29; i++) {
         f[i] = get_f32(data + 25 + 4 * i);
-        /* Positions beyond 100 km and angles beyond a turn are nonsense from any tracker. */
+        /* One bound for every float: positions beyond 100 km are nonsense from any tracker, and
+         * the bound keeps later arithmetic (prediction, projection) finite. */
         if (!isfinite(f[i]) || fabsf(f[i]) > 1e5f) {
             return false;
         }

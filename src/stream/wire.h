@@ -38,7 +38,8 @@ enum rr_wire_codec {
 #define RR_WIRE_VIDEO_HEADER_SIZE (1 + 2 * 8 + 1 + 1 + 2 + 2 + 8 * 8)
 #define RR_WIRE_STATS_MAX_SIZE (1 + 8 + 11 * 8)
 
-/* Poses: non-finite numbers, a zero id and a quaternion far from unit length are refused. */
+/* Poses: a float that is not finite or beyond ±1e5, a zero id and a quaternion whose squared
+ * length is outside 0.81–1.21 are refused. On false *out is unspecified. */
 size_t rr_wire_encode_pose(const struct rr_stream_pose *pose, uint8_t out[RR_WIRE_POSE_SIZE]);
 bool rr_wire_decode_pose(const uint8_t *data, size_t size, struct rr_stream_pose *out);
 
@@ -61,7 +62,8 @@ struct rr_wire_video_header {
 
 void rr_wire_encode_video_header(const struct rr_wire_video_header *h,
                                  uint8_t out[RR_WIRE_VIDEO_HEADER_SIZE]);
-/* Refuses unknown flags or codecs, zero or odd sizes, frame id 0 and an empty bitstream. */
+/* Refuses unknown flags or codecs, zero, odd or > 8192 sizes, frame id 0 and an empty
+ * bitstream. On false *out is unspecified. */
 bool rr_wire_decode_video(const uint8_t *data, size_t size, struct rr_wire_video_header *out,
                           const uint8_t **bitstream, size_t *bitstream_size);
 

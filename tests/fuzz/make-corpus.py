@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
-"""Write the seed corpora of the fuzz targets (tests/fuzz/corpus/{http,record}/).
+"""Write the seed corpora of the fuzz targets (tests/fuzz/corpus/{http,record,stream_wire}/).
 
 The seeds are committed so that a clean clone can fuzz without Python; this script is where
 they come from, so a seed is changed here and the files rewritten, never edited by hand.
@@ -114,9 +114,66 @@ def record_seeds():
     return seeds
 
 
+# The stream's messages (src/stream/wire.h): big endian, floats as IEEE-754 binary32.
+POSE, VIDEO = 0x01, 0x10
+SYNC_REQUEST, SYNC_RESPONSE, CLOCK, KEYFRAME_REQUEST, FRAME_REPORT = 0x20, 0x21, 0x22, 0x23, 0x24
+IDENTITY = (0.0, 0.0, 0.0, 1.0)
+FOV_LEFT = (-0.9, 0.7, 0.8, -0.8)   # left, right, up, down (radians)
+FOV_RIGHT = (-0.7, 0.9, 0.8, -0.8)
+
+
+def pose(pose_id=1, sampled=1000000, display=1016000, head=(0.0, 1.6, 0.0), head_q=IDENTITY,
+         fov_left=FOV_LEFT, ipd=0.064):
+    floats = (list(head) + list(head_q) +
+              [head[0] - ipd / 2, head[1], head[2]] + list(head_q) +
+              [head[0] + ipd / 2, head[1], head[2]] + list(head_q) +
+              list(fov_left) + list(FOV_RIGHT))
+    return struct.pack(">BQQQ29f", POSE, pose_id, sampled, display, *floats)
+
+
+def video(frame_id=1, pose_id=1, flags=1, codec=1, width=2560, height=720,
+          bitstream=b"\x00\x00\x00\x01\x67\x42\xc0\x1f"):
+    times = [1000000 + 1000 * i for i in range(8)]
+    return (struct.pack(">BQQBBHH8Q", VIDEO, frame_id, pose_id, flags, codec, width, height,
+                        *times) + bitstream)
+
+
+def stream_wire_seeds():
+    # A quarter turn about y, scaled so |q| is 1.05: inside the 10 % tolerance.
+    turned = tuple(1.05 * c for c in (0.0, 0.7071068, 0.0, 0.7071068))
+    report = struct.pack(">BQ11Q", FRAME_REPORT, 42,
+                         *[5000000 + 1500 * i for i in range(10)], 5016000)
+    seeds = {
+        "pose": pose(),
+        "pose-turned": pose(pose_id=0xFFFFFFFFFFFFFFFF, sampled=0, head=(-99999.0, 0.0, 1e5),
+                            head_q=turned, fov_left=(-0.0, 0.0, 1.5, -1.5)),
+        "video-h264-keyframe": video(),
+        "video-hevc": video(frame_id=2, pose_id=0, flags=0, codec=2, width=8192, height=2,
+                            bitstream=b"\x00\x00\x01\x02\x01" * 20),
+        "sync-request": struct.pack(">BQ", SYNC_REQUEST, 123456789),
+        "sync-response": struct.pack(">BQQQ", SYNC_RESPONSE, 123456789, 987654321, 987654400),
+        "clock-negative": struct.pack(">BqI", CLOCK, -25000, 850),
+        "clock-positive": struct.pack(">BqI", CLOCK, 1 << 40, 0xFFFFFFFF),
+        "keyframe-request": struct.pack(">BQ", KEYFRAME_REQUEST, 41),
+        "frame-report": report,
+        # Near misses: one rule broken each.
+        "bad-pose-nan": pose()[:25] + struct.pack(">f", float("nan")) + pose()[29:],
+        "bad-pose-id-0": pose(pose_id=0),
+        "bad-pose-quaternion": pose(head_q=(0.0, 0.0, 0.0, 1.2)),
+        "bad-pose-short": pose()[:-1],
+        "bad-video-header-only": video(bitstream=b""),
+        "bad-video-odd-width": video(width=1281),
+        "bad-video-flags": video(flags=3),
+        "bad-stats-type": struct.pack(">BQ", 0x25, 1),
+        "bad-clock-long": struct.pack(">BqI", CLOCK, -1, 1) + b"\x00",
+    }
+    return seeds
+
+
 def write_all(out, check):
     stale = []
-    for sub, seeds in (("http", http_seeds()), ("record", record_seeds())):
+    for sub, seeds in (("http", http_seeds()), ("record", record_seeds()),
+                        ("stream_wire", stream_wire_seeds())):
         d = os.path.join(out, sub)
         if not check:
             os.makedirs(d, exist_ok=True)
