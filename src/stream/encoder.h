@@ -48,7 +48,30 @@ bool rr_encoder_encode_nv12(struct rr_encoder *enc, const uint8_t *y, size_t y_s
                             const uint8_t *uv, size_t uv_stride, bool force_keyframe,
                             struct rr_encoded *out, char *err, size_t err_size);
 
-/* Change the VBV cap (and target) from the next frame on; no keyframe needed. */
+/* Change the VBV cap (and target) from the next frame on; no keyframe needed. Exception:
+ * libavcodec's libx265 wrapper cannot change it in place, so the next frame comes from a fresh
+ * libx265 and is an IDR (a failure to reopen is reported by that frame's encode call). */
 void rr_encoder_set_bitrate(struct rr_encoder *enc, uint32_t kbps);
+
+/* libavcodec has one log callback per process; the codec layer installs its own on first use
+ * (here or from the decoder). It stays silent unless OPENRR_LOG is debug or trace, then goes to
+ * u_log. A capture collects the error lines libavcodec logs about one AVCodecContext, from any
+ * of its threads: a failure is then explained in libavcodec's own words, and the decoder learns
+ * of damage that libavcodec logs from its worker threads but does not return. Any thread. */
+struct rr_codec_log_capture {
+    const void *ctx; /* the AVCodecContext listened to */
+    char *buf;       /* "; "-separated lines, always NUL-terminated */
+    size_t size;
+    size_t len;
+    unsigned errors; /* error lines seen, including those that did not fit */
+    struct rr_codec_log_capture *next;
+};
+
+/* Start collecting into caller-owned @p cap and @p buf (size ≥ 1), which must stay alive until
+ * rr_codec_log_capture_end(). */
+void rr_codec_log_capture_begin(struct rr_codec_log_capture *cap, const void *ctx, char *buf,
+                                size_t size);
+/* Stop collecting; returns the number of error lines seen. */
+unsigned rr_codec_log_capture_end(struct rr_codec_log_capture *cap);
 
 #endif
