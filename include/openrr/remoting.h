@@ -381,6 +381,9 @@ enum rr_result rr_context_listen_secure(struct rr_context *ctx, const char *loca
  * data is flushed first (bounded by one second). Asynchronous; RR_OK when already idle. */
 enum rr_result rr_context_disconnect(struct rr_context *ctx);
 
+/* The application role the context was created with (fixed for its life). */
+enum rr_role rr_context_role(const struct rr_context *ctx);
+
 /* Current state; *out_last_reason (may be NULL) gets the reason of the last disconnect. */
 enum rr_connection_state rr_context_state(struct rr_context *ctx,
                                           enum rr_disconnect_reason *out_last_reason);

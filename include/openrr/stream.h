@@ -12,7 +12,10 @@
  * frame.
  *
  * Both objects must be created while their context is disconnected (they install the handlers
- * of the built-in channels) and destroyed before the context. One stream object per context.
+ * of the built-in channels) and destroyed before the context. One stream object per context,
+ * of the context's role (RR_ERROR_INVALID_ARGUMENT otherwise). Destroying one while connected
+ * detaches it: the peer's next stream message then ends the connection with ProtocolError, so
+ * disconnect first.
  *
  * Times: microseconds of the local CLOCK_MONOTONIC (rr_stream_now_us()) unless a name says
  * otherwise; the player converts the remote's timestamps into its own clock with the offset
@@ -121,9 +124,9 @@ struct rr_stream_remote;
 
 /* Create a remote stream on @p ctx (role RR_ROLE_REMOTE, disconnected). The encoder opens at
  * the first submit after the connection is established, for the codec the handshake chose.
- * Errors: RR_ERROR_INVALID_ARGUMENT (odd or zero-sized dimensions above 4096, fps > 240,
- * bitrate < 100 kbps), RR_ERROR_WRONG_STATE (context not disconnected, or a stream already
- * attached), RR_ERROR_OUT_OF_MEMORY. */
+ * Errors: RR_ERROR_INVALID_ARGUMENT (a player context; odd dimensions, below 16 or above 4096,
+ * fps > 240, bitrate < 100 kbps), RR_ERROR_WRONG_STATE (context not disconnected, or a stream
+ * already attached), RR_ERROR_OUT_OF_MEMORY. */
 enum rr_result rr_stream_remote_create(struct rr_context *ctx,
                                        const struct rr_stream_remote_config *cfg,
                                        struct rr_stream_remote **out_remote);

@@ -843,6 +843,11 @@ enum rr_result rr_context_disconnect(struct rr_context *ctx)
     return RR_OK;
 }
 
+enum rr_role rr_context_role(const struct rr_context *ctx)
+{
+    return ctx != NULL ? ctx->cfg.role : RR_ROLE_PLAYER;
+}
+
 enum rr_connection_state rr_context_state(struct rr_context *ctx,
                                           enum rr_disconnect_reason *out_last_reason)
 {

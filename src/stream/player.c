@@ -110,7 +110,7 @@ enum rr_result rr_stream_player_create(struct rr_context *ctx,
                                        const struct rr_stream_player_config *cfg,
                                        struct rr_stream_player **out_player)
 {
-    if (ctx == NULL || out_player == NULL) {
+    if (ctx == NULL || out_player == NULL || rr_context_role(ctx) != RR_ROLE_PLAYER) {
         return RR_ERROR_INVALID_ARGUMENT;
     }
     *out_player = NULL;
@@ -289,9 +289,9 @@ enum rr_blit_result rr_stream_player_blit(struct rr_stream_player *p,
     if (p == NULL) {
         return RR_BLIT_FAILED_NO_REMOTE_FRAME_AVAILABLE;
     }
-    uint64_t now = rr_stream_player_now(p);
     enum rr_blit_result res = RR_BLIT_SUCCESS_COLOR;
     pthread_mutex_lock(&p->lock);
+    uint64_t now = rr_stream_player_now(p); /* under the lock: after any frame it may take */
     p->totals.blits++;
     if (p->newest.frame != NULL) {
         present_newest_locked(p, now);
@@ -348,6 +348,9 @@ enum rr_result rr_stream_player_request_keyframe(struct rr_stream_player *p)
 
 uint64_t rr_stream_player_remote_to_local(struct rr_stream_player *p, uint64_t remote_us)
 {
+    if (p == NULL) {
+        return remote_us;
+    }
     pthread_mutex_lock(&p->lock);
     int64_t off = p->clock.offset_us;
     pthread_mutex_unlock(&p->lock);
@@ -356,6 +359,9 @@ uint64_t rr_stream_player_remote_to_local(struct rr_stream_player *p, uint64_t r
 
 uint64_t rr_stream_player_local_to_remote(struct rr_stream_player *p, uint64_t local_us)
 {
+    if (p == NULL) {
+        return local_us;
+    }
     pthread_mutex_lock(&p->lock);
     int64_t off = p->clock.offset_us;
     pthread_mutex_unlock(&p->lock);

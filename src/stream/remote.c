@@ -183,7 +183,7 @@ enum rr_result rr_stream_remote_create(struct rr_context *ctx,
                                        const struct rr_stream_remote_config *cfg,
                                        struct rr_stream_remote **out_remote)
 {
-    if (ctx == NULL || out_remote == NULL) {
+    if (ctx == NULL || out_remote == NULL || rr_context_role(ctx) != RR_ROLE_REMOTE) {
         return RR_ERROR_INVALID_ARGUMENT;
     }
     *out_remote = NULL;
@@ -410,6 +410,9 @@ void rr_stream_remote_stats(struct rr_stream_remote *r, struct rr_stream_remote_
 
 uint64_t rr_stream_remote_player_to_local(struct rr_stream_remote *r, uint64_t player_us)
 {
+    if (r == NULL) {
+        return player_us;
+    }
     pthread_mutex_lock(&r->lock);
     int64_t off = r->stats.clock_offset_us;
     pthread_mutex_unlock(&r->lock);
@@ -418,6 +421,9 @@ uint64_t rr_stream_remote_player_to_local(struct rr_stream_remote *r, uint64_t p
 
 uint64_t rr_stream_remote_local_to_player(struct rr_stream_remote *r, uint64_t local_us)
 {
+    if (r == NULL) {
+        return local_us;
+    }
     pthread_mutex_lock(&r->lock);
     int64_t off = r->stats.clock_offset_us;
     pthread_mutex_unlock(&r->lock);
