@@ -46,15 +46,15 @@ struct player_stats {
      * WINDOW_S seconds; second k of the connection is in window[k % WINDOW_S]. */
     uint64_t bytes_seen; /* the total of the previous call */
     uint64_t bytes_total;
-    uint64_t second;     /* the second of the connection being counted */
+    uint64_t second; /* the second of the connection being counted */
     uint64_t window[WINDOW_S];
     bool have_window_max;
     uint64_t window_max_bytes;
 };
 
 static const char *const k_stage_names[PLAYER_STAGE_COUNT] = {
-    "poseToPresent", "poseToReceive", "uplink", "waitForRender",
-    "render",        "renderToEncode", "encode", "encodeToSend",
+    "poseToPresent", "poseToReceive",  "uplink",          "waitForRender",
+    "render",        "renderToEncode", "encode",          "encodeToSend",
     "transport",     "decode",         "decodeToPresent",
 };
 
