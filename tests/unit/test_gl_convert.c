@@ -104,7 +104,10 @@ static int group_teardown(void **state)
         eglMakeCurrent(g_egl.display, EGL_NO_SURFACE, EGL_NO_SURFACE, EGL_NO_CONTEXT);
         if (g_egl.context != EGL_NO_CONTEXT)
             eglDestroyContext(g_egl.display, g_egl.context);
-        //eglTerminate(g_egl.display);
+        /* No eglTerminate: it unloads Mesa's driver, whose process-wide allocations then
+         * look leaked to LeakSanitizer with no module left to name in a suppression. The
+         * process ends right after. */
+        eglReleaseThread();
     }
     return 0;
 }
@@ -311,6 +314,68 @@ static void test_no_context(void **state)
     assert_true(eglMakeCurrent(g_egl.display, EGL_NO_SURFACE, EGL_NO_SURFACE, g_egl.context));
     assert_true(rr_gl_convert_run(conv, tex, &y, &uv, err, sizeof(err)));
     glDeleteTextures(1, &tex);
+    rr_gl_convert_destroy(&conv);
+}
+
+/* With a context of another API or profile current, create must fail naming @p expected. */
+static void with_other_context(EGLenum api, const EGLint *attribs, const char *expected)
+{
+    assert_true(eglBindAPI(api));
+    EGLContext other = eglCreateContext(g_egl.display, EGL_NO_CONFIG_KHR, EGL_NO_CONTEXT, attribs);
+    assert_true(eglBindAPI(EGL_OPENGL_API));
+    if (other == EGL_NO_CONTEXT)
+        fail_msg("eglCreateContext for %s: EGL error 0x%04x", expected, (unsigned)eglGetError());
+    assert_true(eglMakeCurrent(g_egl.display, EGL_NO_SURFACE, EGL_NO_SURFACE, other));
+    struct rr_gl_convert *conv = NULL;
+    char err[256] = "";
+    bool ok = rr_gl_convert_create(64, 32, &conv, err, sizeof(err));
+    assert_true(eglMakeCurrent(g_egl.display, EGL_NO_SURFACE, EGL_NO_SURFACE, g_egl.context));
+    eglDestroyContext(g_egl.display, other);
+    assert_false(ok);
+    assert_null(conv);
+    if (!strstr(err, expected))
+        fail_msg("expected \"%s\" in \"%s\"", expected, err);
+}
+
+static void test_wrong_api_or_profile(void **state)
+{
+    (void)state;
+    static const EGLint compat[] = {EGL_CONTEXT_OPENGL_PROFILE_MASK,
+                                    EGL_CONTEXT_OPENGL_COMPATIBILITY_PROFILE_BIT, EGL_NONE};
+    with_other_context(EGL_OPENGL_API, compat, "compatibility");
+    static const EGLint es3[] = {EGL_CONTEXT_MAJOR_VERSION, 3, EGL_NONE};
+    with_other_context(EGL_OPENGL_ES_API, es3, "not OpenGL ES");
+}
+
+/* A converter used with another context than its own would draw into FBO names that are not
+ * its own there (framebuffers and vertex arrays are never shared). */
+static void test_other_context(void **state)
+{
+    (void)state;
+    struct rr_gl_convert *conv = NULL;
+    char err[256] = "";
+    assert_true(rr_gl_convert_create(64, 32, &conv, err, sizeof(err)));
+    static const EGLint attribs[] = {EGL_CONTEXT_MAJOR_VERSION,
+                                     4,
+                                     EGL_CONTEXT_MINOR_VERSION,
+                                     5,
+                                     EGL_CONTEXT_OPENGL_PROFILE_MASK,
+                                     EGL_CONTEXT_OPENGL_CORE_PROFILE_BIT,
+                                     EGL_NONE};
+    EGLContext shared = eglCreateContext(g_egl.display, EGL_NO_CONFIG_KHR, g_egl.context, attribs);
+    assert_true(shared != EGL_NO_CONTEXT);
+    assert_true(eglMakeCurrent(g_egl.display, EGL_NO_SURFACE, EGL_NO_SURFACE, shared));
+    GLuint tex = 0;
+    glCreateTextures(GL_TEXTURE_2D, 1, &tex);
+    glTextureStorage2D(tex, 1, GL_RGBA8, 64, 32);
+    const uint8_t *y = NULL;
+    const uint8_t *uv = NULL;
+    bool ok = rr_gl_convert_run(conv, tex, &y, &uv, err, sizeof(err));
+    glDeleteTextures(1, &tex);
+    assert_true(eglMakeCurrent(g_egl.display, EGL_NO_SURFACE, EGL_NO_SURFACE, g_egl.context));
+    eglDestroyContext(g_egl.display, shared);
+    assert_false(ok);
+    assert_non_null(strstr(err, "not the one it was created with"));
     rr_gl_convert_destroy(&conv);
 }
 
@@ -558,6 +623,8 @@ int main(void)
         cmocka_unit_test(test_matches_swscale_256x144),
         cmocka_unit_test(test_matches_swscale_322x182),
         cmocka_unit_test(test_no_context),
+        cmocka_unit_test(test_wrong_api_or_profile),
+        cmocka_unit_test(test_other_context),
         cmocka_unit_test(test_bad_texture),
         cmocka_unit_test(test_bad_size),
         cmocka_unit_test(test_state_restored),
