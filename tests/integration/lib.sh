@@ -71,6 +71,40 @@ rr_convert_init() {
     fi
 }
 
+# Set PLAYER and TESTREMOTE (RR_PLAYER / RR_TESTREMOTE, else below RR_TOOL's directory); skip
+# the script when they are not built.
+rr_stream_init() {
+    local tools
+    tools=$(dirname "$RR_TOOL")
+    RR_PLAYER_BIN=${RR_PLAYER:-$tools/player/openrr-player}
+    RR_TESTREMOTE=${RR_TESTREMOTE:-$tools/testremote/openrr-testremote}
+    if [ ! -x "$RR_PLAYER_BIN" ] || [ ! -x "$RR_TESTREMOTE" ]; then
+        rr_skip "openrr-player or openrr-testremote is not built"
+        rr_finish
+    fi
+}
+
+# rr_player NAME ARGS...: start openrr-player (listening) in the background, stdout to
+# NAME.out, stderr to NAME.err; wait for its port. Sets RR_PLAYER_PID and RR_PORT.
+rr_player() {
+    local name=$1
+    shift
+    rr_bg "$name" "$RR_PLAYER_BIN" "$@"
+    RR_PLAYER_PID=$RR_LAST_PID
+    RR_PORT=""
+    rr_wait_log "$RR_TMP/$name.err" 'listening on port [0-9]+' 10 || return 1
+    RR_PORT=$(sed -n 's/.*listening on port \([0-9]*\).*/\1/p' "$RR_TMP/$name.err" | head -n 1)
+    [ -n "$RR_PORT" ]
+}
+
+# rr_remote NAME ARGS...: start openrr-testremote in the background. Sets RR_REMOTE_PID.
+rr_remote() {
+    local name=$1
+    shift
+    rr_bg "$name" "$RR_TESTREMOTE" "$@"
+    RR_REMOTE_PID=$RR_LAST_PID
+}
+
 # ---- results --------------------------------------------------------------------------------
 
 rr_ok() {
