@@ -462,7 +462,8 @@ void rr_data_channel_destroy(struct rr_data_channel **ch_ptr);
 /* ---- built-in channels ---------------------------------------------------------------------
  * Channels 129–133 carry the platform's own traffic (poses, video, audio, statistics, scene
  * calls): libopenrr_stream and the host use them; applications use data channels. A record on
- * a built-in channel with no receiver attached is a protocol error (ProtocolError). */
+ * a built-in channel that never had a receiver on this context is a protocol error
+ * (ProtocolError); after a receiver was detached, its channels' messages are dropped. */
 #define RR_BUILTIN_POSE 129u
 #define RR_BUILTIN_VIDEO 130u
 #define RR_BUILTIN_AUDIO 131u

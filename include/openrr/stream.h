@@ -14,8 +14,7 @@
  * Both objects must be created while their context is disconnected (they install the handlers
  * of the built-in channels) and destroyed before the context. One stream object per context,
  * of the context's role (RR_ERROR_INVALID_ARGUMENT otherwise). Destroying one while connected
- * detaches it: the peer's next stream message then ends the connection with ProtocolError, so
- * disconnect first.
+ * detaches it: the connection stays up and the peer's stream messages are dropped from then on.
  *
  * Times: microseconds of the local CLOCK_MONOTONIC (rr_stream_now_us()) unless a name says
  * otherwise; the player converts the remote's timestamps into its own clock with the offset

@@ -42,6 +42,8 @@ enum rr_result rr_context_attach_builtin(struct rr_context *ctx, uint32_t channe
     if (r == RR_OK) {
         for (unsigned i = 0; i < BUILTIN_COUNT; i++) {
             if ((channel_mask & (1u << i)) != 0) {
+                /* After a detach the peer may still have messages in flight: drop those. */
+                ctx->builtin_detached[i] = receiver == NULL && ctx->builtin[i] != NULL;
                 ctx->builtin[i] = receiver;
             }
         }
@@ -92,13 +94,15 @@ bool rr_builtin_on_message(struct rr_context *ctx, uint8_t channel, const uint8_
     if (!is_builtin(channel)) {
         return false;
     }
+    unsigned i = channel - RR_CHANNEL_CONTROL - 1;
     pthread_mutex_lock(&ctx->builtin_lock);
-    struct rr_builtin_receiver *r = ctx->builtin[channel - RR_CHANNEL_CONTROL - 1];
+    struct rr_builtin_receiver *r = ctx->builtin[i];
+    bool dropped = r == NULL && ctx->builtin_detached[i];
     if (r != NULL) {
         r->on_message(r, channel, data, size);
     }
     pthread_mutex_unlock(&ctx->builtin_lock);
-    return r != NULL;
+    return r != NULL || dropped;
 }
 
 /* Call @p fn once per distinct receiver (one may hold several channels). */

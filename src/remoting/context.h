@@ -198,6 +198,7 @@ struct rr_context {
      * while it calls one, so that a detach waits for a running callback ---- */
     pthread_mutex_t builtin_lock;
     struct rr_builtin_receiver *builtin[RR_CHANNEL_BUILTIN_LAST - RR_CHANNEL_CONTROL];
+    bool builtin_detached[RR_CHANNEL_BUILTIN_LAST - RR_CHANNEL_CONTROL]; /* had a receiver */
 
     /* ---- network thread ---- */
     bool secure; /* current operation is secure */
