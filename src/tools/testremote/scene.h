@@ -27,8 +27,9 @@ enum scene_kind {
 /* Overlays of one eye: two numbers of at most 20 digits (5 rows, at most 2 runs per row) with a
  * backdrop each, the horizon line and the square. */
 #define SCENE_MAX_OVERLAYS 512
-/* Background of one eye for renderers that draw it as rectangles: sky, ground, the alternating
- * ground bands and the stripes in view (each split at the horizon, a wrapped one drawn twice). */
+/* Background of one eye for renderers that draw it as rectangles: sky, the ground bands (at most
+ * 26: a band is at least 1/24 of the height) and the stripes in view (each split at the
+ * horizon, a wrapped one drawn twice). */
 #define SCENE_MAX_BACKGROUND 256
 /* Stripes around the viewer: one every 10 degrees, the four at the compass points wide and
  * coloured. */
