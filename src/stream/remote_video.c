@@ -227,13 +227,16 @@ static enum rr_result submit(struct rr_stream_remote *r, const struct rr_stream_
     h.height = (uint16_t)r->cfg.eye_height;
     r->frames_since_key = pkt.keyframe ? 0 : r->frames_since_key + 1;
     enum rr_result res = send_frame(r, &h, &pkt);
+    if (res == RR_ERROR_NOT_CONNECTED) {
+        return res; /* the connection ended while this frame was encoded */
+    }
     if (res != RR_OK) {
         /* The player would miss a reference: start again from a keyframe. */
         pthread_mutex_lock(&r->lock);
         r->keyframe_wanted = true;
         r->stats.frames_skipped++;
         pthread_mutex_unlock(&r->lock);
-        return res == RR_ERROR_NOT_CONNECTED ? res : RR_OK;
+        return RR_OK;
     }
     r->window_sent_bytes += RR_WIRE_VIDEO_HEADER_SIZE + pkt.size;
     pthread_mutex_lock(&r->lock);

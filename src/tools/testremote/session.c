@@ -40,6 +40,8 @@ struct session {
     /* the stream, all times rr_stream_now_us() */
     bool streaming;
     bool announced_pose;
+    uint64_t last_pose_id; /* the pose the last frame was rendered for */
+    bool pose_driven;      /* frames follow the player's poses (else the pacer's ticks) */
     bool announced_encoder;
     struct pacer pacer;
     uint64_t start_us; /* connected */
@@ -211,6 +213,7 @@ static void tick(struct session *s)
     uint64_t end = now_us(s);
     s->renders++;
     s->render_us_total += end - start;
+    s->last_pose_id = pose.pose_id;
     struct rr_stream_submit_info info = {
         .pose_id = pose.pose_id, .render_start_us = start, .render_end_us = end};
     enum rr_result r = renderer_submit(a->renderer, a->remote, &info);
@@ -258,6 +261,24 @@ static bool time_to_stop(const struct session *s)
            (o->duration_us != 0 && now_us(s) - s->start_us >= o->duration_us);
 }
 
+/* Wait up to 1.5 frame periods for a pose newer than the last one rendered. Until the first
+ * pose, and when poses stop (a stalled player), frames follow the pacer instead. */
+static bool next_pose(struct session *s)
+{
+    struct rr_stream_pose pose;
+    uint32_t period_ms = 1000u / s->a->opt->fps;
+    if (s->last_pose_id != 0 && rr_stream_remote_wait_pose(s->a->remote, s->last_pose_id,
+                                                           (int)(period_ms * 3 / 2 + 1), &pose)) {
+        s->pose_driven = true;
+        return true;
+    }
+    if (s->pose_driven) {
+        s->pose_driven = false;
+        pacer_start(&s->pacer, s->a->opt->fps); /* a fresh schedule, not a "stall" */
+    }
+    return false;
+}
+
 static void stream(struct session *s)
 {
     s->streaming = true;
@@ -269,6 +290,12 @@ static void stream(struct session *s)
     while (!s->ended && !s->stopping && !s->lost) {
         if (time_to_stop(s)) {
             request_stop(s);
+        } else if (next_pose(s)) {
+            /* Render the moment a newer pose arrives: a frame rendered on our own clock
+             * would wait up to a frame period for it (the "wait for render" stage). */
+            tick(s);
+            poll_events(s, 0);
+            show_live(s);
         } else if (pacer_wait(&s->pacer, s->a->stop)) {
             if (s->pacer.gap_ns >= STALL_REPORT_NS) {
                 out_say("stalled for %.2f s; going on from now without catching up",
