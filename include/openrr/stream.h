@@ -123,6 +123,9 @@ struct rr_stream_remote;
 
 /* Create a remote stream on @p ctx (role RR_ROLE_REMOTE, disconnected). The encoder opens at
  * the first submit after the connection is established, for the codec the handshake chose.
+ * Create the context with codecs = rr_stream_remote_codecs(encoder): the remoting default
+ * ("hevc,h264") picks HEVC, which without a hardware encoder means libx265 — correct but far
+ * from real time on a CPU (a warning is logged when that happens).
  * Errors: RR_ERROR_INVALID_ARGUMENT (a player context; odd dimensions, below 16 or above 4096,
  * fps > 240, bitrate < 100 kbps), RR_ERROR_WRONG_STATE (context not disconnected, or a stream
  * already attached), RR_ERROR_OUT_OF_MEMORY. */

@@ -41,6 +41,12 @@ static bool encoder_for_connection(struct rr_stream_remote *r, uint64_t generati
         U_LOG_E(RR_STREAM_LOG, "cannot open a %s encoder: %s", codec, err);
         return false;
     }
+    if (strcmp(rr_encoder_name(r->enc), "libx265") == 0 &&
+        (r->cfg.encoder == NULL || strcmp(r->cfg.encoder, "auto") == 0)) {
+        U_LOG_W(RR_STREAM_LOG, "HEVC was negotiated and no hardware HEVC encoder opened: libx265 "
+                               "is far from real time on a CPU; offer the codecs of "
+                               "rr_stream_remote_codecs() in rr_context_config.codecs");
+    }
     r->enc_generation = generation;
     r->next_frame_id = 1;
     r->frames_since_key = 0;

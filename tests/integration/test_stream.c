@@ -14,12 +14,18 @@
 #include "encoder.h"
 #include "wire.h"
 
+#include <arpa/inet.h>
 #include <math.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #define EYE_W 160u
 #define EYE_H 90u
@@ -1287,6 +1293,155 @@ static void test_no_common_codec(void **state)
 
 /* ---- 8. an encoder that cannot open -------------------------------------------------------- */
 
+/* ---- 12. bitrate adaptation to what the path carries ----------------------------------------- */
+
+/* A slow link between the remote and the player: a loopback proxy that forwards the remote's
+ * bytes at RATE_BYTES_PER_S (the player's replies unthrottled), with small socket buffers so
+ * that little hides in the kernel. */
+#define RATE_BYTES_PER_S (400u * 1024u)
+
+struct slow_link {
+    int listen_fd;
+    uint16_t port;
+    uint16_t target_port;
+    atomic_int stop;
+    pthread_t thread;
+};
+
+static int small_buffers(int fd)
+{
+    int size = 32 * 1024;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+    return fd;
+}
+
+static void *slow_link_main(void *arg)
+{
+    struct slow_link *l = arg;
+    int from = accept(l->listen_fd, NULL, NULL);
+    int to = small_buffers(socket(AF_INET, SOCK_STREAM, 0));
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(l->target_port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (from < 0 || to < 0 || connect(to, (struct sockaddr *)&a, sizeof(a)) != 0) {
+        return NULL;
+    }
+    small_buffers(from);
+    static uint8_t buf[65536];
+    uint64_t budget_at = rr_test_now_ms();
+    while (!atomic_load(&l->stop)) {
+        struct pollfd p[2] = {{.fd = from, .events = POLLIN}, {.fd = to, .events = POLLIN}};
+        if (poll(p, 2, 10) < 0) {
+            break;
+        }
+        if (p[1].revents & (POLLIN | POLLHUP)) { /* the player's side: as fast as it comes */
+            ssize_t n = read(to, buf, sizeof(buf));
+            if (n <= 0 || write(from, buf, (size_t)n) != n) {
+                break;
+            }
+        }
+        uint64_t now = rr_test_now_ms();
+        size_t allowed = (size_t)((now - budget_at) * RATE_BYTES_PER_S / 1000u);
+        if ((p[0].revents & (POLLIN | POLLHUP)) && allowed > 0) {
+            ssize_t n = read(from, buf, allowed < sizeof(buf) ? allowed : sizeof(buf));
+            if (n <= 0 || write(to, buf, (size_t)n) != n) {
+                break;
+            }
+            budget_at = now;
+        }
+    }
+    close(from);
+    close(to);
+    return NULL;
+}
+
+static struct slow_link *slow_link_start(uint16_t target_port)
+{
+    struct slow_link *l = calloc(1, sizeof(*l));
+    assert_non_null(l);
+    l->target_port = target_port;
+    l->listen_fd = small_buffers(socket(AF_INET, SOCK_STREAM, 0));
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(a);
+    assert_int_equal(bind(l->listen_fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(listen(l->listen_fd, 1), 0);
+    assert_int_equal(getsockname(l->listen_fd, (struct sockaddr *)&a, &len), 0);
+    l->port = ntohs(a.sin_port);
+    assert_int_equal(pthread_create(&l->thread, NULL, slow_link_main, l), 0);
+    return l;
+}
+
+static void slow_link_stop(struct slow_link **l_ptr)
+{
+    struct slow_link *l = *l_ptr;
+    *l_ptr = NULL;
+    atomic_store(&l->stop, 1);
+    pthread_join(l->thread, NULL);
+    close(l->listen_fd);
+    free(l);
+}
+
+static void test_bitrate_adapts(void **state)
+{
+    (void)state;
+    struct duo *d = duo_new(NULL, "h264", false); /* libx264: real time here */
+    struct rr_stream_player *player = NULL;
+    assert_int_equal(rr_stream_player_create(d->player, NULL, &player), RR_OK);
+    struct rr_stream_remote_config rc = {
+        .eye_width = 320, .eye_height = 180, .fps = 60, .max_bitrate_kbps = 20000};
+    struct rr_stream_remote *remote = NULL;
+    assert_int_equal(rr_stream_remote_create(d->remote, &rc, &remote), RR_OK);
+    assert_int_equal(rr_context_listen(d->player, "127.0.0.1", 0, 0), RR_OK);
+    uint16_t port = rr_test_wait_listening(d->player, WAIT_MS);
+    assert_int_not_equal(port, 0);
+    struct slow_link *link = slow_link_start(port);
+    assert_int_equal(rr_context_connect(d->remote, "127.0.0.1", link->port), RR_OK);
+    assert_true(rr_test_wait_event(d->remote, RR_EVENT_CONNECTED, WAIT_MS, NULL));
+
+    /* Noise: every frame costs the encoder's whole VBV budget (about 41 KB at 20 Mbit/s),
+     * six times what the link carries. */
+    size_t stride = 640u * 4u;
+    uint8_t *img = malloc(stride * 180u);
+    assert_non_null(img);
+    uint64_t seed = 12345;
+    struct rr_stream_remote_stats st = {0};
+    /* Six seconds: the first windows fill the buffers, the later ones see the link itself. */
+    uint64_t end = rr_test_now_ms() + 6000;
+    while (rr_test_now_ms() < end) {
+        for (size_t i = 0; i + 8 <= stride * 180u; i += 8) { /* xorshift64: cheap noise */
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            memcpy(img + i, &seed, 8);
+        }
+        assert_int_equal(rr_stream_remote_submit_rgba(remote, NULL, img, stride), RR_OK);
+        sleep_ms(16);
+    }
+    rr_stream_remote_stats(remote, &st);
+    print_message("# after %llu frames (%llu bytes): %llu skipped, target %u kbps, measured %u "
+                  "kbps (link 3277 kbps)\n",
+                  (unsigned long long)st.frames_encoded, (unsigned long long)st.video_bytes,
+                  (unsigned long long)st.frames_skipped, st.bitrate_kbps, st.throughput_kbps);
+    /* Frames were skipped rather than queued without bound, the measured throughput is the
+     * link's (400 KiB/s ≈ 3.3 Mbit/s, with slack for the window edges), and the target came
+     * down from 20000 kbps to near it. */
+    assert_true(st.frames_skipped > 0);
+    assert_true(st.throughput_kbps > 300 && st.throughput_kbps < 6000);
+    assert_true(st.bitrate_kbps < 6000);
+    assert_true(rr_context_queued_bytes(d->remote, RR_PRIORITY_LOW) < 1024u * 1024u);
+    /* The player kept decoding what arrived. */
+    struct rr_stream_player_totals pt;
+    rr_stream_player_totals(player, &pt);
+    assert_true(pt.video_frames_decoded > 0);
+    free(img);
+    rr_context_disconnect(d->remote);
+    rr_stream_remote_destroy(&remote);
+    rr_stream_player_destroy(&player);
+    duo_destroy(&d);
+    slow_link_stop(&link);
+}
+
 static void test_encoder_cannot_open(void **state)
 {
     char err[256] = "";
@@ -1590,6 +1745,7 @@ int main(void)
         cmocka_unit_test(test_disconnect_reconnect), cmocka_unit_test(test_no_common_codec),
         cmocka_unit_test(test_encoder_cannot_open),  cmocka_unit_test(test_hevc),
         cmocka_unit_test(test_builtin_misuse),       cmocka_unit_test(test_create_destroy),
+        cmocka_unit_test(test_bitrate_adapts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
