@@ -15,10 +15,10 @@
  * through say(), which is why say() locks the stream.
  */
 #include "tool_conn.h"
+#include "tool_util.h"
 
 #include <openrr/remoting.h>
 
-#include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -26,7 +26,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 enum tool_exit {
@@ -36,6 +35,7 @@ enum tool_exit {
     TOOL_EXIT_USAGE = 64,     /* EX_USAGE of sysexits.h */
 };
 
+#define PROG "openrr-remoting"
 #define DEFAULT_TIMEOUT_MS 5000u
 /* The library's handshake deadline when rr_context_config.handshake_timeout_ms is 0. */
 #define HANDSHAKE_TIMEOUT_MS 10000u
@@ -120,18 +120,6 @@ static void say_for_conn(void *user, const char *fmt, va_list ap)
 {
     (void)user;
     vsay(fmt, ap);
-}
-
-/* An error line on stderr, untimestamped so that scripts can match it. */
-static void __attribute__((format(printf, 1, 2))) complain(const char *fmt, ...)
-{
-    va_list ap;
-    fputs("error: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    fflush(stderr);
 }
 
 static bool is_text(const void *data, size_t size)
@@ -359,7 +347,7 @@ static enum step next_event(struct tool *t, struct rr_event *out_ev, int64_t dea
             continue;
         }
         if (r != RR_OK) {
-            complain("rr_context_poll_event failed: %s", rr_result_str(r));
+            tool_error("rr_context_poll_event failed: %s", rr_result_str(r));
             t->failed = true;
             t->ended = true;
             return STEP_ENDED;
@@ -414,8 +402,8 @@ static void finish_connection(struct tool *t)
 /* Print why the connection ended on stderr (scripts match the reason name there). */
 static int report_end(const struct tool *t)
 {
-    complain("%s: %s", rr_disconnect_reason_str(t->end_reason),
-             t->end_detail[0] != '\0' ? t->end_detail : "(no detail)");
+    tool_error("%s: %s", rr_disconnect_reason_str(t->end_reason),
+               t->end_detail[0] != '\0' ? t->end_detail : "(no detail)");
     return TOOL_EXIT_CONNECTION;
 }
 
@@ -442,7 +430,7 @@ static bool open_channel(struct tool *t, int64_t overall_us)
     }
     enum rr_result r = rr_data_channel_create(t->ctx, id, RR_PRIORITY_HIGH, &t->channel);
     if (r != RR_OK) {
-        complain("cannot create data channel %u: %s", id, rr_result_str(r));
+        tool_error("cannot create data channel %u: %s", id, rr_result_str(r));
         t->failed = true;
         return false;
     }
@@ -452,7 +440,7 @@ static bool open_channel(struct tool *t, int64_t overall_us)
         return true;
     }
     if (s == STEP_TIMEOUT || s == STEP_CLOSED) {
-        complain("data channel %u did not open within %" PRIu32 " ms", id, t->opt.timeout_ms);
+        tool_error("data channel %u did not open within %" PRIu32 " ms", id, t->opt.timeout_ms);
         t->failed = true;
     }
     return false;
@@ -468,7 +456,7 @@ static void send_text(struct tool *t, int64_t overall_us)
     uint8_t id = rr_data_channel_id(t->channel);
     enum rr_result r = send_patiently(t->channel, text, len, t->opt.timeout_ms);
     if (r != RR_OK) {
-        complain("cannot send on data channel %u: %s", id, rr_result_str(r));
+        tool_error("cannot send on data channel %u: %s", id, rr_result_str(r));
         t->failed = true;
         return;
     }
@@ -507,7 +495,7 @@ static bool bench_send(struct tool *t, const void *data, size_t size)
             return true;
         }
         if (r != RR_ERROR_QUEUE_FULL) {
-            complain("bench: send failed: %s", rr_result_str(r));
+            tool_error("bench: send failed: %s", rr_result_str(r));
             t->failed = true;
             return false;
         }
@@ -518,7 +506,7 @@ static bool bench_send(struct tool *t, const void *data, size_t size)
         } else if (s != STEP_TIMEOUT) {
             return false;
         } else if (now_us() >= until) {
-            complain("bench: the send queue stayed full for %" PRIu32 " ms", t->opt.timeout_ms);
+            tool_error("bench: the send queue stayed full for %" PRIu32 " ms", t->opt.timeout_ms);
             t->failed = true;
             return false;
         }
@@ -537,8 +525,8 @@ static bool bench_wait_echo(struct tool *t, const void *data, size_t size)
         struct rr_event ev;
         enum step s = wait_for(t, RR_EVENT_DATA_RECEIVED, id, until, &ev);
         if (s == STEP_TIMEOUT) {
-            complain("bench: no echo within %" PRIu32 " ms (the peer must run with -echo)",
-                     t->opt.timeout_ms);
+            tool_error("bench: no echo within %" PRIu32 " ms (the peer must run with -echo)",
+                       t->opt.timeout_ms);
             t->failed = true;
         }
         if (s != STEP_EVENT) {
@@ -585,7 +573,7 @@ static bool bench_throughput(struct tool *t)
 {
     uint8_t *block = malloc(BENCH_BULK_SIZE);
     if (block == NULL) {
-        complain("bench: out of memory");
+        tool_error("bench: out of memory");
         t->failed = true;
         return false;
     }
@@ -626,15 +614,16 @@ static int client_exit_code(struct tool *t, bool timed_out)
 {
     uint32_t bound_ms = HANDSHAKE_TIMEOUT_MS + t->opt.timeout_ms;
     if (timed_out) {
-        complain("no connection outcome within %" PRIu32 " ms (is the peer reachable?)", bound_ms);
+        tool_error("no connection outcome within %" PRIu32 " ms (is the peer reachable?)",
+                   bound_ms);
         return TOOL_EXIT_CONNECTION;
     }
     if (!t->ended) {
-        complain("the connection did not close within %d ms", DISCONNECT_WAIT_MS);
+        tool_error("the connection did not close within %d ms", DISCONNECT_WAIT_MS);
         return TOOL_EXIT_CONNECTION;
     }
     if (t->interrupted) {
-        complain("interrupted before the run finished");
+        tool_error("interrupted before the run finished");
         return TOOL_EXIT_OTHER;
     }
     if (!t->connected || t->end_reason != RR_REASON_DISCONNECT_REQUEST) {
@@ -648,8 +637,8 @@ static int run_client(struct tool *t)
     struct rr_event ev;
     enum rr_result r = tool_conn_start(&t->conn, t->ctx);
     if (r != RR_OK) {
-        complain("cannot connect to %s port %u: %s", t->conn.opt.host, t->conn.opt.port,
-                 rr_result_str(r));
+        tool_error("cannot connect to %s port %u: %s", t->conn.opt.host, t->conn.opt.port,
+                   rr_result_str(r));
         return TOOL_EXIT_OTHER;
     }
     say("state: Connecting");
@@ -707,7 +696,7 @@ static int run_listener(struct tool *t)
     for (;;) {
         enum rr_result r = start_listen(t, port, transport);
         if (r != RR_OK) {
-            complain("cannot listen: %s", rr_result_str(r));
+            tool_error("cannot listen: %s", rr_result_str(r));
             return TOOL_EXIT_OTHER;
         }
         say("state: Connecting");
@@ -752,7 +741,7 @@ enum flag_kind {
 };
 
 struct flag {
-    const char *name;
+    const char *name; /* lower case; first, for tool_flag_find() */
     enum flag_kind kind;
     size_t offset;
 };
@@ -814,48 +803,18 @@ static void print_usage(void)
     fputs(k_usage_tail, stdout);
 }
 
-static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    fputs("openrr-remoting: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputs("\nTry 'openrr-remoting --help' for the list of flags.\n", stderr);
-    return TOOL_EXIT_USAGE;
-}
-
-static bool parse_number(const char *s, long min, long max, long *out)
-{
-    char *end = NULL;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (s[0] == '\0' || *end != '\0' || errno != 0 || v < min || v > max) {
-        return false;
-    }
-    *out = v;
-    return true;
-}
-
-static const struct flag *find_flag(const char *arg)
-{
-    const char *name = arg + (arg[1] == '-' ? 2 : 1);
-    for (size_t i = 0; i < sizeof k_flags / sizeof k_flags[0]; i++) {
-        if (strcasecmp(name, k_flags[i].name) == 0) {
-            return &k_flags[i];
-        }
-    }
-    return NULL;
-}
-
 enum parse_result { PARSE_GO, PARSE_HELP, PARSE_BAD, PARSE_NO_MEMORY };
 
 /* Store @p value (NULL for switches) for flag @p f, as spelled in @p arg. */
 static enum parse_result apply_flag(struct options *o, const struct flag *f, const char *arg,
                                     char *value)
 {
+    static const struct tool_choice roles[] = {
+        {"player", RR_ROLE_PLAYER},
+        {"remote", RR_ROLE_REMOTE},
+    };
     void *field = (char *)o + f->offset;
-    long n = 0;
+    int64_t n = 0;
     switch (f->kind) {
     case KIND_SWITCH:
         *(bool *)field = true;
@@ -864,18 +823,17 @@ static enum parse_result apply_flag(struct options *o, const struct flag *f, con
         *(const char **)field = value;
         return PARSE_GO;
     case KIND_MS:
-        if (!parse_number(value, 1, 86400000, &n)) {
-            usage_error("%s needs milliseconds (1-86400000), not '%s'", arg, value);
+        if (!tool_parse_int64(value, 1, 86400000, &n)) {
+            tool_usage_error(PROG, "%s needs milliseconds (1-86400000), not '%s'", arg, value);
             return PARSE_BAD;
         }
         *(uint32_t *)field = (uint32_t)n;
         return PARSE_GO;
     case KIND_ROLE:
-        if (strcasecmp(value, "player") != 0 && strcasecmp(value, "remote") != 0) {
-            usage_error("%s is 'player' or 'remote', not '%s'", arg, value);
+        if (!tool_parse_choice(value, roles, sizeof roles / sizeof roles[0], (int *)field)) {
+            tool_usage_error(PROG, "%s is 'player' or 'remote', not '%s'", arg, value);
             return PARSE_BAD;
         }
-        *(int *)field = strcasecmp(value, "player") == 0 ? RR_ROLE_PLAYER : RR_ROLE_REMOTE;
         return PARSE_GO;
     case KIND_HELP:
         break;
@@ -888,14 +846,15 @@ static enum parse_result parse_own_flag(struct options *o, int argc, char **argv
 {
     const char *arg = argv[*i];
     char *value = NULL;
-    const struct flag *f = find_flag(arg);
+    const struct flag *f = tool_flag_find(arg, k_flags, sizeof k_flags / sizeof k_flags[0],
+                                          sizeof k_flags[0], TOOL_FLAG_EXACT);
     if (f == NULL) {
-        usage_error("unknown flag '%s'", arg);
+        tool_usage_error(PROG, "unknown flag '%s'", arg);
         return PARSE_BAD;
     }
     if (f->kind != KIND_SWITCH && f->kind != KIND_HELP) {
         if (*i + 1 >= argc) {
-            usage_error("%s needs a value", arg);
+            tool_usage_error(PROG, "%s needs a value", arg);
             return PARSE_BAD;
         }
         value = argv[++*i];
@@ -929,13 +888,14 @@ static int check_options(struct tool *t)
     bool listen = t->conn.opt.listen;
     /* Unlike the player, a diagnostic tool has no sensible peer to assume. */
     if (!listen && !t->conn.opt.have_address) {
-        return usage_error("give the host to connect to, or -listen");
+        return tool_usage_error(PROG, "give the host to connect to, or -listen");
     }
     if (listen && (o->send_text != NULL || o->bench)) {
-        return usage_error("-send and -bench are for a connecting client, not with -listen");
+        return tool_usage_error(PROG,
+                                "-send and -bench are for a connecting client, not with -listen");
     }
     if (o->echo && (o->send_text != NULL || o->bench)) {
-        return usage_error("-echo with -send or -bench would bounce messages forever");
+        return tool_usage_error(PROG, "-echo with -send or -bench would bounce messages forever");
     }
     if (o->role < 0) {
         o->role = listen ? RR_ROLE_PLAYER : RR_ROLE_REMOTE;
@@ -945,35 +905,13 @@ static int check_options(struct tool *t)
 
 /* ---- setup ------------------------------------------------------------------------------- */
 
-static void on_signal(int signo)
-{
-    (void)signo;
-    g_stop = 1;
-}
-
-static void install_signal_handlers(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sigemptyset(&sa.sa_mask);
-    sa.sa_handler = on_signal;
-    /* A second Ctrl-C kills at once should the orderly disconnect hang. */
-    sa.sa_flags = (int)SA_RESETHAND;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    /* A peer that vanishes mid-write must end the connection, not the process. */
-    sa.sa_handler = SIG_IGN;
-    sa.sa_flags = 0;
-    sigaction(SIGPIPE, &sa, NULL);
-}
-
 static int create_context(struct tool *t)
 {
     struct rr_context_config cfg = {.role = (enum rr_role)t->opt.role};
     tool_conn_fill_config(&t->conn, &cfg);
     enum rr_result r = rr_context_create(&cfg, &t->ctx);
     if (r != RR_OK) {
-        complain("cannot create the remoting context: %s", rr_result_str(r));
+        tool_error("cannot create the remoting context: %s", rr_result_str(r));
         return TOOL_EXIT_OTHER;
     }
     return TOOL_EXIT_OK;
@@ -988,7 +926,8 @@ static int setup(struct tool *t)
     if (code != TOOL_EXIT_OK) {
         return code;
     }
-    install_signal_handlers();
+    /* A second Ctrl-C kills at once should the orderly disconnect hang. */
+    tool_install_signals(&g_stop, TOOL_SECOND_SIGNAL_KILLS);
     return create_context(t);
 }
 
@@ -998,7 +937,7 @@ int main(int argc, char **argv)
     struct tool *t = &tool;
     int code;
     g_start_us = now_us();
-    tool_conn_init(&t->conn, "openrr-remoting", false);
+    tool_conn_init(&t->conn, PROG, false);
     t->conn.say = say_for_conn;
     t->opt.role = -1;
     t->opt.timeout_ms = DEFAULT_TIMEOUT_MS;
@@ -1008,7 +947,7 @@ int main(int argc, char **argv)
         print_usage();
         code = TOOL_EXIT_OK;
     } else if (p == PARSE_NO_MEMORY) {
-        complain("out of memory while reading the command line");
+        tool_error("out of memory while reading the command line");
         code = TOOL_EXIT_OTHER;
     } else if (p == PARSE_BAD) {
         code = TOOL_EXIT_USAGE;

@@ -8,6 +8,7 @@
  * first listen/connect and complete their request at once.
  */
 #include "tool_conn.h"
+#include "tool_util.h"
 
 #include <openssl/crypto.h>
 
@@ -15,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -62,29 +62,6 @@ say(const struct tool_conn *tc, const char *fmt, ...)
         funlockfile(stdout);
     }
     va_end(ap);
-}
-
-/* An error line on stderr, untimestamped so that scripts can match it. */
-static void __attribute__((format(printf, 1, 2))) complain(const char *fmt, ...)
-{
-    va_list ap;
-    fputs("error: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    fflush(stderr);
-}
-
-static void __attribute__((format(printf, 2, 3)))
-usage_error(const struct tool_conn *tc, const char *fmt, ...)
-{
-    va_list ap;
-    fprintf(stderr, "%s: ", tc->prog);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "\nTry '%s --help' for the list of flags.\n", tc->prog);
 }
 
 /* The realm comes from the network: show it only when it is short printable ASCII. */
@@ -191,7 +168,7 @@ enum flag_kind {
 };
 
 struct flag {
-    const char *name;
+    const char *name; /* lower case; first, for tool_flag_find() */
     enum flag_kind kind;
     size_t offset;
 };
@@ -259,25 +236,13 @@ void tool_conn_init(struct tool_conn *tc, const char *prog, bool listen_by_defau
     tc->start_us = now_us();
 }
 
-static bool parse_number(const char *s, long min, long max, long *out)
-{
-    char *end = NULL;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (s[0] == '\0' || *end != '\0' || errno != 0 || v < min || v > max) {
-        return false;
-    }
-    *out = v;
-    return true;
-}
-
 /* host, host:port, [v6], [v6]:port, or a bare IPv6 literal (more than one colon, no port). */
 static bool parse_address(const char *s, struct tool_conn_options *o)
 {
     const char *host = s;
     const char *port = NULL;
     size_t host_len = strlen(s);
-    long value = RR_DEFAULT_HANDSHAKE_PORT;
+    int64_t value = RR_DEFAULT_HANDSHAKE_PORT;
     if (s[0] == '[') {
         const char *close = strchr(s, ']');
         if (close == NULL || (close[1] != '\0' && close[1] != ':')) {
@@ -293,7 +258,7 @@ static bool parse_address(const char *s, struct tool_conn_options *o)
             port = colon + 1;
         }
     }
-    if (host_len >= sizeof o->host || (port != NULL && !parse_number(port, 0, 65535, &value))) {
+    if (host_len >= sizeof o->host || (port != NULL && !tool_parse_int64(port, 0, 65535, &value))) {
         return false;
     }
     memcpy(o->host, host, host_len);
@@ -306,11 +271,11 @@ static bool parse_address(const char *s, struct tool_conn_options *o)
 static enum tool_conn_parse take_address(struct tool_conn *tc, const char *arg)
 {
     if (tc->opt.have_address) {
-        usage_error(tc, "more than one address: '%s'", arg);
+        tool_usage_error(tc->prog, "more than one address: '%s'", arg);
         return TOOL_CONN_BAD;
     }
     if (!parse_address(arg, &tc->opt)) {
-        usage_error(tc, "'%s' is not host[:port] (IPv6: [addr]:port)", arg);
+        tool_usage_error(tc->prog, "'%s' is not host[:port] (IPv6: [addr]:port)", arg);
         return TOOL_CONN_BAD;
     }
     return TOOL_CONN_TAKEN;
@@ -328,23 +293,12 @@ static bool take_secret(char **slot, char *arg)
     return *slot != NULL;
 }
 
-static const struct flag *find_flag(const char *arg)
-{
-    const char *name = arg + (arg[1] == '-' ? 2 : 1);
-    for (size_t i = 0; i < sizeof k_flags / sizeof k_flags[0]; i++) {
-        if (strcasecmp(name, k_flags[i].name) == 0) {
-            return &k_flags[i];
-        }
-    }
-    return NULL;
-}
-
 /* Store @p value (NULL for switches) for flag @p f, as spelled in @p arg. */
 static enum tool_conn_parse apply_flag(struct tool_conn *tc, const struct flag *f, const char *arg,
                                        char *value)
 {
     void *field = (char *)&tc->opt + f->offset;
-    long n = 0;
+    int64_t n = 0;
     switch (f->kind) {
     case KIND_SWITCH:
     case KIND_LISTEN:
@@ -356,17 +310,18 @@ static enum tool_conn_parse apply_flag(struct tool_conn *tc, const struct flag *
     case KIND_SECRET:
         return take_secret(field, value) ? TOOL_CONN_TAKEN : TOOL_CONN_NO_MEMORY;
     case KIND_PORT:
-        if (!parse_number(value, 0, 65535, &n)) {
-            usage_error(tc, "%s needs a port number 0-65535, not '%s'", arg, value);
+        if (!tool_parse_int64(value, 0, 65535, &n)) {
+            tool_usage_error(tc->prog, "%s needs a port number 0-65535, not '%s'", arg, value);
             return TOOL_CONN_BAD;
         }
         *(int *)field = (int)n;
         break;
     case KIND_PEER_MS:
-        if (!parse_number(value, 0, MAX_PEER_TIMEOUT_MS, &n) ||
+        if (!tool_parse_int64(value, 0, MAX_PEER_TIMEOUT_MS, &n) ||
             (n != 0 && n < MIN_PEER_TIMEOUT_MS)) {
-            usage_error(tc, "%s needs milliseconds (%d-%d, or 0 for the default 5000), not '%s'",
-                        arg, MIN_PEER_TIMEOUT_MS, MAX_PEER_TIMEOUT_MS, value);
+            tool_usage_error(tc->prog,
+                             "%s needs milliseconds (%d-%d, or 0 for the default 5000), not '%s'",
+                             arg, MIN_PEER_TIMEOUT_MS, MAX_PEER_TIMEOUT_MS, value);
             return TOOL_CONN_BAD;
         }
         *(uint32_t *)field = (uint32_t)n;
@@ -382,13 +337,14 @@ enum tool_conn_parse tool_conn_parse_arg(struct tool_conn *tc, int argc, char **
     if (arg[0] != '-' || arg[1] == '\0') {
         return take_address(tc, arg);
     }
-    const struct flag *f = find_flag(arg);
+    const struct flag *f = tool_flag_find(arg, k_flags, sizeof k_flags / sizeof k_flags[0],
+                                          sizeof k_flags[0], TOOL_FLAG_EXACT);
     if (f == NULL) {
         return TOOL_CONN_NOT_MINE;
     }
     if (f->kind != KIND_SWITCH && f->kind != KIND_LISTEN) {
         if (*i + 1 >= argc) {
-            usage_error(tc, "%s needs a value", arg);
+            tool_usage_error(tc->prog, "%s needs a value", arg);
             return TOOL_CONN_BAD;
         }
         value = argv[++*i];
@@ -422,15 +378,15 @@ static int check_options(const struct tool_conn *tc)
 {
     const struct tool_conn_options *o = &tc->opt;
     if (!o->listen && o->host[0] == '\0') {
-        usage_error(tc, "give the host to connect to, or -listen");
+        tool_usage_error(tc->prog, "give the host to connect to, or -listen");
         return EXIT_USAGE;
     }
     if (o->secure && o->token == NULL) {
-        usage_error(tc, "-secureconnection needs -authenticationtoken");
+        tool_usage_error(tc->prog, "-secureconnection needs -authenticationtoken");
         return EXIT_USAGE;
     }
     if (o->secure && o->listen && o->store_path == NULL) {
-        usage_error(tc, "a secure listener needs -certificatestore (PKCS#12 or PEM)");
+        tool_usage_error(tc->prog, "a secure listener needs -certificatestore (PKCS#12 or PEM)");
         return EXIT_USAGE;
     }
     return 0;
@@ -441,7 +397,7 @@ static bool readable(const char *path, const char *what, const char *hint)
     if (path == NULL || access(path, R_OK) == 0) {
         return true;
     }
-    complain("cannot read the %s '%s': %s; %s", what, path, strerror(errno), hint);
+    tool_error("cannot read the %s '%s': %s; %s", what, path, strerror(errno), hint);
     return false;
 }
 
@@ -452,9 +408,9 @@ static int load_store(struct tool_conn *tc)
     const char *path = tc->opt.store_path;
     enum rr_result r = rr_file_read(path, &tc->store, &tc->store_size);
     if (r != RR_OK) {
-        complain("cannot read the certificate store '%s' (%s); give a PKCS#12 (.pfx) or PEM "
-                 "file of at most 16 MiB with the certificate and its private key",
-                 path, rr_result_str(r));
+        tool_error("cannot read the certificate store '%s' (%s); give a PKCS#12 (.pfx) or PEM "
+                   "file of at most 16 MiB with the certificate and its private key",
+                   path, rr_result_str(r));
         return EXIT_OTHER;
     }
     /* Only a diagnosis: the listen attempt itself reports NoServerCertificate. */

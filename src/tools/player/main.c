@@ -17,6 +17,7 @@
 #include "snapshot.h"
 #include "status.h"
 #include "tool_conn.h"
+#include "tool_util.h"
 #include "window.h"
 
 #include <openrr/remoting.h>
@@ -25,43 +26,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t g_stop;
-static volatile sig_atomic_t g_stop_sec; /* CLOCK_MONOTONIC second of the first signal */
-
-/* The first SIGINT/SIGTERM asks for an orderly end. A second one kills at once should that
- * hang, but only a second later: `timeout` and shells may deliver one signal to the process
- * and again to its group, and that must not count as two. */
-static void on_signal(int signo)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    if (!g_stop) {
-        g_stop = 1;
-        g_stop_sec = (sig_atomic_t)ts.tv_sec;
-        return;
-    }
-    if ((sig_atomic_t)ts.tv_sec - g_stop_sec >= 2) {
-        signal(signo, SIG_DFL);
-        raise(signo);
-    }
-}
-
-static void install_signal_handlers(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sigemptyset(&sa.sa_mask);
-    sa.sa_handler = on_signal;
-    /* No SA_RESTART: the frame pacing sleep must wake up. */
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    /* A peer that vanishes mid-write must end the connection, not the process. */
-    sa.sa_handler = SIG_IGN;
-    sigaction(SIGPIPE, &sa, NULL);
-}
 
 static int load_pose_source(struct player_app *app)
 {
@@ -146,7 +113,10 @@ static int prepare(struct player_app *app)
     if (code != PLAYER_EXIT_OK) {
         return code;
     }
-    install_signal_handlers();
+    /* The first SIGINT/SIGTERM asks for an orderly end; a second one kills should that hang, but
+     * only a second later: `timeout` and shells may deliver one signal to the process and again
+     * to its group, and that must not count as two. The frame pacing sleep wakes up (EINTR). */
+    tool_install_signals(&g_stop, TOOL_SECOND_SIGNAL_KILLS_LATER);
     open_window(app);
     /* The frame a window shows lies a display frame ahead of the blit; headless nothing does. */
     if (app->opt.present_latency_us >= 0) {

@@ -4,12 +4,10 @@
  */
 #include "player_args.h"
 
-#include <errno.h>
-#include <math.h>
+#include "tool_util.h"
+
 #include <stdarg.h>
-#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #define DEFAULT_FPS 60u
 #define MAX_FPS 240u
@@ -38,7 +36,7 @@ enum flag_id {
 };
 
 struct flag {
-    const char *name; /* lower case, without dashes inside: matched that way */
+    const char *name; /* lower case, without dashes inside; first, for tool_flag_find() */
     enum flag_id id;
     bool takes_value;
 };
@@ -125,102 +123,33 @@ void player_args_usage(FILE *out)
 int player_args_usage_error(const char *fmt, ...)
 {
     va_list ap;
-    fputs(PLAYER_PROG ": ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    tool_usage_error_va(PLAYER_PROG, fmt, ap);
     va_end(ap);
-    fputs("\nTry '" PLAYER_PROG " --help' for the list of flags.\n", stderr);
     return PLAYER_EXIT_USAGE;
-}
-
-/* "--Snapshot-Every" → "snapshotevery"; false when it is not a flag or too long to be ours. */
-static bool normalize(const char *arg, char *out, size_t size)
-{
-    const char *p = arg + (arg[1] == '-' ? 2 : 1);
-    size_t n = 0;
-    if (arg[0] != '-' || *p == '\0') {
-        return false;
-    }
-    for (; *p != '\0'; p++) {
-        if (*p == '-' || *p == '_') {
-            continue;
-        }
-        if (n + 1 >= size) {
-            return false;
-        }
-        out[n++] = (char)((*p >= 'A' && *p <= 'Z') ? *p - 'A' + 'a' : *p);
-    }
-    out[n] = '\0';
-    return true;
-}
-
-static const struct flag *find_flag(const char *arg)
-{
-    char name[32];
-    if (!normalize(arg, name, sizeof name)) {
-        return NULL;
-    }
-    for (size_t i = 0; i < sizeof k_flags / sizeof k_flags[0]; i++) {
-        if (strcmp(name, k_flags[i].name) == 0) {
-            return &k_flags[i];
-        }
-    }
-    return NULL;
-}
-
-static bool parse_int(const char *s, long long min, long long max, long long *out)
-{
-    char *end = NULL;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (s[0] == '\0' || *end != '\0' || errno != 0 || v < min || v > max) {
-        return false;
-    }
-    *out = v;
-    return true;
-}
-
-static bool parse_seconds(const char *s, double *out)
-{
-    char *end = NULL;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (s[0] == '\0' || *end != '\0' || errno != 0 || !isfinite(v) || v <= 0.0 ||
-        v > MAX_DURATION_S) {
-        return false;
-    }
-    *out = v;
-    return true;
-}
-
-static bool parse_view(const char *s, enum player_view *out)
-{
-    if (strcasecmp(s, "sbs") == 0) {
-        *out = PLAYER_VIEW_SBS;
-    } else if (strcasecmp(s, "left") == 0) {
-        *out = PLAYER_VIEW_LEFT;
-    } else if (strcasecmp(s, "right") == 0) {
-        *out = PLAYER_VIEW_RIGHT;
-    } else {
-        return false;
-    }
-    return true;
 }
 
 /* Store @p value of flag @p f (spelled @p arg). Returns false after printing the error. */
 static bool apply(struct player_options *o, const struct flag *f, const char *arg,
                   const char *value)
 {
-    long long n = 0;
+    static const struct tool_choice views[] = {
+        {"sbs", PLAYER_VIEW_SBS},
+        {"left", PLAYER_VIEW_LEFT},
+        {"right", PLAYER_VIEW_RIGHT},
+    };
+    int view = 0;
+    int64_t n = 0;
     switch (f->id) {
     case FLAG_HEADLESS:
         o->headless = true;
         return true;
     case FLAG_VIEW:
-        if (!parse_view(value, &o->view)) {
+        if (!tool_parse_choice(value, views, sizeof views / sizeof views[0], &view)) {
             player_args_usage_error("%s is sbs, left or right, not '%s'", arg, value);
             return false;
         }
+        o->view = (enum player_view)view;
         return true;
     case FLAG_POSE:
         if (value[0] == '\0') {
@@ -230,7 +159,7 @@ static bool apply(struct player_options *o, const struct flag *f, const char *ar
         o->pose = value;
         return true;
     case FLAG_FPS:
-        if (!parse_int(value, 1, MAX_FPS, &n)) {
+        if (!tool_parse_int64(value, 1, MAX_FPS, &n)) {
             player_args_usage_error("%s needs frames per second 1-%u, not '%s'", arg, MAX_FPS,
                                     value);
             return false;
@@ -238,7 +167,7 @@ static bool apply(struct player_options *o, const struct flag *f, const char *ar
         o->fps = (uint32_t)n;
         return true;
     case FLAG_FRAMES:
-        if (!parse_int(value, 1, INT64_MAX, &n)) {
+        if (!tool_parse_int64(value, 1, INT64_MAX, &n)) {
             player_args_usage_error("%s needs a number of frames (1 or more), not '%s'", arg,
                                     value);
             return false;
@@ -246,7 +175,7 @@ static bool apply(struct player_options *o, const struct flag *f, const char *ar
         o->frames = (uint64_t)n;
         return true;
     case FLAG_DURATION:
-        if (!parse_seconds(value, &o->duration_s)) {
+        if (!tool_parse_seconds(value, MAX_DURATION_S, &o->duration_s)) {
             player_args_usage_error("%s needs seconds (more than 0, at most %.0f), not '%s'", arg,
                                     MAX_DURATION_S, value);
             return false;
@@ -260,7 +189,7 @@ static bool apply(struct player_options *o, const struct flag *f, const char *ar
         o->snapshot_dir = value;
         return true;
     case FLAG_SNAPSHOT_EVERY:
-        if (!parse_int(value, 1, 1000000, &n)) {
+        if (!tool_parse_int64(value, 1, 1000000, &n)) {
             player_args_usage_error("%s needs a number of frames 1-1000000, not '%s'", arg, value);
             return false;
         }
@@ -275,7 +204,7 @@ static bool apply(struct player_options *o, const struct flag *f, const char *ar
         o->stats_path = value;
         return true;
     case FLAG_BLIT_TIMEOUT:
-        if (!parse_int(value, 0, 60000, &n) || (n > 0 && n < 100)) {
+        if (!tool_parse_int64(value, 0, 60000, &n) || (n > 0 && n < 100)) {
             player_args_usage_error("%s needs milliseconds: 0 (off) or 100-60000, not '%s'", arg,
                                     value);
             return false;
@@ -283,7 +212,7 @@ static bool apply(struct player_options *o, const struct flag *f, const char *ar
         o->blit_timeout_ms = (uint32_t)n;
         return true;
     case FLAG_PRESENT_LATENCY:
-        if (!parse_int(value, 0, MAX_PRESENT_LATENCY_US, &n)) {
+        if (!tool_parse_int64(value, 0, MAX_PRESENT_LATENCY_US, &n)) {
             player_args_usage_error("%s needs microseconds 0-%d, not '%s'", arg,
                                     MAX_PRESENT_LATENCY_US, value);
             return false;
@@ -291,7 +220,7 @@ static bool apply(struct player_options *o, const struct flag *f, const char *ar
         o->present_latency_us = n;
         return true;
     case FLAG_CLOCK_SKEW:
-        if (!parse_int(value, -MAX_CLOCK_SKEW_US, MAX_CLOCK_SKEW_US, &n)) {
+        if (!tool_parse_int64(value, -MAX_CLOCK_SKEW_US, MAX_CLOCK_SKEW_US, &n)) {
             player_args_usage_error("%s needs microseconds within a day either way, not '%s'", arg,
                                     value);
             return false;
@@ -332,7 +261,8 @@ enum player_args_result player_args_parse(int argc, char **argv, struct player_o
 
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
-        const struct flag *f = arg[0] == '-' ? find_flag(arg) : NULL;
+        const struct flag *f = tool_flag_find(arg, k_flags, sizeof k_flags / sizeof k_flags[0],
+                                              sizeof k_flags[0], TOOL_FLAG_ANY_DASHES);
         if (f == NULL) {
             switch (tool_conn_parse_arg(tc, argc, argv, &i)) {
             case TOOL_CONN_TAKEN:

@@ -20,6 +20,7 @@
 
 #include <openrr/stream.h>
 #include <tool_conn.h>
+#include <tool_util.h>
 
 #include <signal.h>
 #include <stdio.h>
@@ -35,29 +36,6 @@ enum exit_status {
 };
 
 static volatile sig_atomic_t g_stop;
-
-static void on_signal(int signo)
-{
-    (void)signo;
-    g_stop = 1;
-}
-
-static void install_signal_handlers(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sigemptyset(&sa.sa_mask);
-    sa.sa_handler = on_signal;
-    /* No SA_RESTART: the frame clock's sleep returns at once. A second Ctrl-C kills should the
-     * orderly disconnect hang. */
-    sa.sa_flags = (int)SA_RESETHAND;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    /* A player that vanishes mid-write must end the connection, not the process. */
-    sa.sa_handler = SIG_IGN;
-    sa.sa_flags = 0;
-    sigaction(SIGPIPE, &sa, NULL);
-}
 
 /* tool_conn's progress lines, timestamped like ours and kept clear of the live line. */
 static void say_hook(void *user, const char *fmt, va_list ap)
@@ -189,7 +167,9 @@ static int run(struct app *a, struct tool_conn *tc)
     if (code != EXIT_OK || (code = create_renderer(o, &a->renderer)) != EXIT_OK) {
         return code;
     }
-    install_signal_handlers();
+    /* The frame clock's sleep returns at once (EINTR); a second Ctrl-C kills should the
+     * orderly disconnect hang. */
+    tool_install_signals(&g_stop, TOOL_SECOND_SIGNAL_KILLS);
     if ((code = create_stream(a, codecs)) != EXIT_OK) {
         return code;
     }

@@ -6,17 +6,17 @@
  */
 #include "options.h"
 
+#include <tool_util.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #define PROG "openrr-testremote"
-#define EXIT_USAGE 64
 #define MIN_EYE_SIZE 16
 #define MAX_EYE_SIZE 4096
 #define MAX_FPS 240
@@ -44,7 +44,7 @@ enum flag_id {
 };
 
 struct flag {
-    const char *name; /* lower case, without dashes */
+    const char *name; /* lower case, without dashes; first, for tool_flag_find() */
     enum flag_id id;
     bool has_value;
 };
@@ -146,40 +146,6 @@ void options_print_usage(void)
     fputs(k_usage_tail, stdout);
 }
 
-static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ...)
-{
-    va_list ap;
-    fputs(PROG ": ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputs("\nTry '" PROG " --help' for the list of flags.\n", stderr);
-    return EXIT_USAGE;
-}
-
-/* Case and the dashes inside a name do not matter: --Max-Bitrate, -maxbitrate. */
-static const struct flag *find_flag(const char *arg)
-{
-    char name[32];
-    size_t n = 0;
-    for (const char *p = arg + (arg[1] == '-' ? 2 : 1); *p != '\0'; p++) {
-        if (*p == '-' || *p == '_') {
-            continue;
-        }
-        if (n + 1 >= sizeof name) {
-            return NULL;
-        }
-        name[n++] = (char)tolower((unsigned char)*p);
-    }
-    name[n] = '\0';
-    for (size_t i = 0; i < sizeof k_flags / sizeof k_flags[0]; i++) {
-        if (strcmp(name, k_flags[i].name) == 0) {
-            return &k_flags[i];
-        }
-    }
-    return NULL;
-}
-
 static bool parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
     char *end = NULL;
@@ -202,18 +168,6 @@ static bool parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
         return false;
     }
     *out = (uint32_t)v;
-    return true;
-}
-
-static bool parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
-{
-    char *end = NULL;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (s[0] == '\0' || *end != '\0' || errno != 0 || v < min || v > max) {
-        return false;
-    }
-    *out = v;
     return true;
 }
 
@@ -247,42 +201,24 @@ static bool parse_size(const char *s, struct options *o)
 
 static bool parse_seconds(const char *s, uint64_t *out_us)
 {
-    char *end = NULL;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (s[0] == '\0' || *end != '\0' || errno != 0 || !isfinite(v) || v <= 0.0 ||
-        v > MAX_DURATION_S) {
+    double v;
+    if (!tool_parse_seconds(s, MAX_DURATION_S, &v)) {
         return false;
     }
     *out_us = (uint64_t)llround(v * 1e6);
     return *out_us > 0;
 }
 
-static bool parse_codec(const char *s, enum options_codec *out)
-{
-    if (strcasecmp(s, "auto") == 0) {
-        *out = OPTIONS_CODEC_AUTO;
-    } else if (strcasecmp(s, "h264") == 0) {
-        *out = OPTIONS_CODEC_H264;
-    } else if (strcasecmp(s, "hevc") == 0) {
-        *out = OPTIONS_CODEC_HEVC;
-    } else {
-        return false;
-    }
-    return true;
-}
+static const struct tool_choice k_codecs[] = {
+    {"auto", OPTIONS_CODEC_AUTO},
+    {"h264", OPTIONS_CODEC_H264},
+    {"hevc", OPTIONS_CODEC_HEVC},
+};
 
-static bool parse_scene(const char *s, enum scene_kind *out)
-{
-    if (strcasecmp(s, "grid") == 0) {
-        *out = SCENE_GRID;
-    } else if (strcasecmp(s, "noise") == 0) {
-        *out = SCENE_NOISE;
-    } else {
-        return false;
-    }
-    return true;
-}
+static const struct tool_choice k_scenes[] = {
+    {"grid", SCENE_GRID},
+    {"noise", SCENE_NOISE},
+};
 
 /* libavcodec's names are lower case; the value need not be. Unknown names are left to the
  * encoder probe, which lists the known ones. */
@@ -290,9 +226,10 @@ static int set_encoder(struct options *o, const char *arg, const char *v)
 {
     size_t len = strlen(v);
     if (len == 0 || len >= sizeof o->encoder_name) {
-        return usage_error("%s needs an encoder name: auto, libx264, h264_nvenc, libx265 or "
-                           "hevc_nvenc",
-                           arg);
+        return tool_usage_error(PROG,
+                                "%s needs an encoder name: auto, libx264, h264_nvenc, libx265 or "
+                                "hevc_nvenc",
+                                arg);
     }
     for (size_t i = 0; i <= len; i++) {
         o->encoder_name[i] = (char)tolower((unsigned char)v[i]);
@@ -304,55 +241,64 @@ static int set_encoder(struct options *o, const char *arg, const char *v)
 /* Store the value of flag @p f, spelled @p arg. Returns 0 or 64 after a usage error. */
 static int apply_value(struct options *o, const struct flag *f, const char *arg, const char *v)
 {
+    int choice = 0;
     switch (f->id) {
     case FLAG_SIZE:
         if (!parse_size(v, o)) {
-            return usage_error("%s needs WxH per eye, both even and 16-4096 (e.g. 1280x720), "
-                               "not '%s'",
-                               arg, v);
+            return tool_usage_error(PROG,
+                                    "%s needs WxH per eye, both even and 16-4096 (e.g. 1280x720), "
+                                    "not '%s'",
+                                    arg, v);
         }
         return 0;
     case FLAG_FPS:
         if (!parse_u32(v, 1, MAX_FPS, &o->fps)) {
-            return usage_error("%s needs frames per second (1-%d), not '%s'", arg, MAX_FPS, v);
+            return tool_usage_error(PROG, "%s needs frames per second (1-%d), not '%s'", arg,
+                                    MAX_FPS, v);
         }
         return 0;
     case FLAG_MAX_BITRATE:
         if (!parse_u32(v, MIN_BITRATE_KBPS, MAX_BITRATE_KBPS, &o->max_bitrate_kbps)) {
-            return usage_error("%s needs kbit/s (%d-%d), not '%s'", arg, MIN_BITRATE_KBPS,
-                               MAX_BITRATE_KBPS, v);
+            return tool_usage_error(PROG, "%s needs kbit/s (%d-%d), not '%s'", arg,
+                                    MIN_BITRATE_KBPS, MAX_BITRATE_KBPS, v);
         }
         return 0;
     case FLAG_ENCODER:
         return set_encoder(o, arg, v);
     case FLAG_CODEC:
-        if (!parse_codec(v, &o->codec)) {
-            return usage_error("%s is auto, h264 or hevc, not '%s'", arg, v);
+        if (!tool_parse_choice(v, k_codecs, sizeof k_codecs / sizeof k_codecs[0], &choice)) {
+            return tool_usage_error(PROG, "%s is auto, h264 or hevc, not '%s'", arg, v);
         }
+        o->codec = (enum options_codec)choice;
         return 0;
     case FLAG_KEYFRAME_INTERVAL:
         if (!parse_u32(v, 1, 1000000, &o->keyframe_interval)) {
-            return usage_error("%s needs a number of frames (1-1000000), not '%s'", arg, v);
+            return tool_usage_error(PROG, "%s needs a number of frames (1-1000000), not '%s'", arg,
+                                    v);
         }
         return 0;
     case FLAG_SCENE:
-        if (!parse_scene(v, &o->scene)) {
-            return usage_error("%s is grid or noise, not '%s'", arg, v);
+        if (!tool_parse_choice(v, k_scenes, sizeof k_scenes / sizeof k_scenes[0], &choice)) {
+            return tool_usage_error(PROG, "%s is grid or noise, not '%s'", arg, v);
         }
+        o->scene = (enum scene_kind)choice;
         return 0;
     case FLAG_FRAMES:
         if (!parse_u64(v, 1, UINT64_MAX, &o->frames)) {
-            return usage_error("%s needs a number of frames (at least 1), not '%s'", arg, v);
+            return tool_usage_error(PROG, "%s needs a number of frames (at least 1), not '%s'", arg,
+                                    v);
         }
         return 0;
     case FLAG_DURATION:
         if (!parse_seconds(v, &o->duration_us)) {
-            return usage_error("%s needs seconds (more than 0, e.g. 2.5), not '%s'", arg, v);
+            return tool_usage_error(PROG, "%s needs seconds (more than 0, e.g. 2.5), not '%s'", arg,
+                                    v);
         }
         return 0;
     case FLAG_CLOCK_SKEW:
-        if (!parse_i64(v, -MAX_CLOCK_SKEW_US, MAX_CLOCK_SKEW_US, &o->clock_skew_us)) {
-            return usage_error("%s needs microseconds (may be negative), not '%s'", arg, v);
+        if (!tool_parse_int64(v, -MAX_CLOCK_SKEW_US, MAX_CLOCK_SKEW_US, &o->clock_skew_us)) {
+            return tool_usage_error(PROG, "%s needs microseconds (may be negative), not '%s'", arg,
+                                    v);
         }
         return 0;
     default:
@@ -398,12 +344,13 @@ static int check_encoder_codec(const struct options *o)
     }
     for (size_t i = 0; i < sizeof k_encoders / sizeof k_encoders[0]; i++) {
         if (strcasecmp(o->encoder, k_encoders[i].encoder) == 0 && k_encoders[i].codec != o->codec) {
-            return usage_error("--encoder %s makes %s, not %s; leave out --codec or use "
-                               "--codec %s",
-                               o->encoder,
-                               k_encoders[i].codec == OPTIONS_CODEC_H264 ? "h264" : "hevc",
-                               o->codec == OPTIONS_CODEC_H264 ? "h264" : "hevc",
-                               k_encoders[i].codec == OPTIONS_CODEC_H264 ? "h264" : "hevc");
+            return tool_usage_error(PROG,
+                                    "--encoder %s makes %s, not %s; leave out --codec or use "
+                                    "--codec %s",
+                                    o->encoder,
+                                    k_encoders[i].codec == OPTIONS_CODEC_H264 ? "h264" : "hevc",
+                                    o->codec == OPTIONS_CODEC_H264 ? "h264" : "hevc",
+                                    k_encoders[i].codec == OPTIONS_CODEC_H264 ? "h264" : "hevc");
         }
     }
     return 0;
@@ -424,9 +371,10 @@ enum options_result options_parse(struct options *o, struct tool_conn *tc, int a
             return OPTIONS_NO_MEMORY;
         }
         const char *arg = argv[i];
-        const struct flag *f = find_flag(arg);
+        const struct flag *f = tool_flag_find(arg, k_flags, sizeof k_flags / sizeof k_flags[0],
+                                              sizeof k_flags[0], TOOL_FLAG_ANY_DASHES);
         if (f == NULL) {
-            usage_error("unknown flag '%s'", arg);
+            tool_usage_error(PROG, "unknown flag '%s'", arg);
             return OPTIONS_USAGE;
         }
         if (f->id == FLAG_HELP) {
@@ -437,7 +385,7 @@ enum options_result options_parse(struct options *o, struct tool_conn *tc, int a
             continue;
         }
         if (i + 1 >= argc) {
-            usage_error("%s needs a value", arg);
+            tool_usage_error(PROG, "%s needs a value", arg);
             return OPTIONS_USAGE;
         }
         if (apply_value(o, f, arg, argv[++i]) != 0) {
@@ -450,7 +398,8 @@ enum options_result options_parse(struct options *o, struct tool_conn *tc, int a
 int options_check(const struct options *o, const struct tool_conn *tc)
 {
     if (o->loop && !tc->opt.listen) {
-        return usage_error("--loop serves connection after connection, so it needs -listen");
+        return tool_usage_error(PROG,
+                                "--loop serves connection after connection, so it needs -listen");
     }
     return 0;
 }

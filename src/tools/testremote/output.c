@@ -6,6 +6,8 @@
  */
 #include "output.h"
 
+#include <tool_util.h>
+
 #include <stdint.h>
 #include <stdio.h>
 #include <time.h>
@@ -80,12 +82,9 @@ void out_error(const char *fmt, ...)
     flockfile(stdout);
     erase_live();
     fflush(stdout);
-    fputs("error: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    tool_error_va(fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
-    fflush(stderr);
     funlockfile(stdout);
 }
 
