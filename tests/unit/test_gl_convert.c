@@ -447,6 +447,7 @@ struct app_state {
 
 static void read_app_state(struct app_state *s)
 {
+    memset(s, 0, sizeof(*s)); /* the padding too: the states are compared with memcmp */
     glGetIntegerv(GL_DRAW_FRAMEBUFFER_BINDING, &s->draw_fbo);
     glGetIntegerv(GL_READ_FRAMEBUFFER_BINDING, &s->read_fbo);
     glGetIntegerv(GL_VIEWPORT, s->viewport);
