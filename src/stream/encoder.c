@@ -13,7 +13,8 @@
 #include <libavcodec/avcodec.h>
 #include <libavutil/imgutils.h>
 #include <libavutil/opt.h>
-#include <libswscale/swscale.h>
+#include <libyuv/convert.h>
+#include <libyuv/convert_from_argb.h>
 
 #include <limits.h>
 #include <pthread.h>
@@ -192,9 +193,7 @@ struct rr_encoder {
     bool reopen; /* libx265 cannot change its VBV while open: start a fresh one */
     AVCodecContext *ctx;
     AVFrame *frame; /* encoder-format picture we own, allocated once */
-    AVFrame *rgba;  /* the caller's RGBA, borrowed for one call */
     AVFrame *nv12;  /* the caller's NV12 planes, borrowed for one call (libx264) */
-    struct SwsContext *sws;
     AVPacket *pkt;
     int64_t pts;
 };
@@ -379,7 +378,8 @@ static AVCodecContext *configure(struct rr_encoder *enc, const AVCodec *codec, c
     c->framerate = (AVRational){(int)enc->fps, 1};
     c->gop_size = enc->keyframe_interval > 0 ? (int)enc->keyframe_interval : RR_GOP_INFINITE;
     c->max_b_frames = 0;
-    /* What libswscale's default RGB → YUV conversion and the GPU converter produce. */
+    /* What libyuv's RGB → YUV conversion and the GPU converter produce (also libswscale's
+     * default, which the player uses back to RGB). */
     c->colorspace = AVCOL_SPC_SMPTE170M;
     c->color_range = AVCOL_RANGE_MPEG;
     set_rate_fields(c, enc->bitrate_kbps, enc->fps);
@@ -432,7 +432,7 @@ static bool open_codec(struct rr_encoder *enc, char *err, size_t err_size)
 }
 
 /* A frame that describes memory it does not own. Its buf[0] is a one-byte stand-in: libavcodec
- * and libswscale take a reference to a frame with buffers, but copy a frame without any, and
+ * takes a reference to a frame with buffers, but copy a frame without any, and
  * that copy is what this avoids. After each use the stand-in must be ours alone again, which
  * proves nobody kept a pointer into the caller's memory. */
 static AVFrame *borrowed_alloc(enum AVPixelFormat fmt, uint32_t width, uint32_t height)
@@ -464,38 +464,12 @@ static bool borrowed_release(AVFrame *f, char *err, size_t err_size)
     return true;
 }
 
-static struct SwsContext *rgba_converter(const struct rr_encoder *enc)
-{
-    struct SwsContext *s = sws_alloc_context();
-    if (s == NULL) {
-        return NULL;
-    }
-    /* Same size in and out: only chroma is resampled, and bilinear is plenty for 2:1. Range
-     * and matrix stay libswscale's defaults (BT.601, limited), which the encoder declares.
-     * threads=0 splits the conversion across cores, as ffmpeg's scale filter does. */
-    if (av_opt_set_int(s, "srcw", enc->width, 0) < 0 ||
-        av_opt_set_int(s, "srch", enc->height, 0) < 0 ||
-        av_opt_set_int(s, "src_format", AV_PIX_FMT_RGBA, 0) < 0 ||
-        av_opt_set_int(s, "dstw", enc->width, 0) < 0 ||
-        av_opt_set_int(s, "dsth", enc->height, 0) < 0 ||
-        av_opt_set_int(s, "dst_format", enc->desc->pix_fmt, 0) < 0 ||
-        av_opt_set_int(s, "sws_flags", SWS_FAST_BILINEAR, 0) < 0 ||
-        av_opt_set_int(s, "threads", 0, 0) < 0 || sws_init_context(s, NULL, NULL) < 0) {
-        sws_freeContext(s);
-        return NULL;
-    }
-    return s;
-}
-
 static bool alloc_buffers(struct rr_encoder *enc, char *err, size_t err_size)
 {
     enc->frame = av_frame_alloc();
     enc->pkt = av_packet_alloc();
-    enc->rgba = borrowed_alloc(AV_PIX_FMT_RGBA, enc->width, enc->height);
     enc->nv12 = borrowed_alloc(AV_PIX_FMT_NV12, enc->width, enc->height);
-    enc->sws = rgba_converter(enc);
-    if (enc->frame == NULL || enc->pkt == NULL || enc->rgba == NULL || enc->nv12 == NULL ||
-        enc->sws == NULL) {
+    if (enc->frame == NULL || enc->pkt == NULL || enc->nv12 == NULL) {
         return fail(err, err_size, "out of memory for the encoder's picture");
     }
     enc->frame->format = enc->desc->pix_fmt;
@@ -574,10 +548,8 @@ void rr_encoder_close(struct rr_encoder **enc_ptr)
     struct rr_encoder *enc = *enc_ptr;
     avcodec_free_context(&enc->ctx);
     av_frame_free(&enc->frame);
-    av_frame_free(&enc->rgba);
     av_frame_free(&enc->nv12);
     av_packet_free(&enc->pkt);
-    sws_freeContext(enc->sws);
     free(enc);
     *enc_ptr = NULL;
 }
@@ -682,15 +654,21 @@ bool rr_encoder_encode_rgba(struct rr_encoder *enc, const uint8_t *rgba, size_t 
     if (!begin_frame(enc, out, err, err_size) || !frame_writable(enc, err, err_size)) {
         return false;
     }
-    enc->rgba->data[0] = (uint8_t *)rgba; /* read only: libswscale never writes its source */
-    enc->rgba->linesize[0] = (int)stride;
-    int ret = sws_scale_frame(enc->sws, enc->frame, enc->rgba);
-    if (!borrowed_release(enc->rgba, err, err_size)) {
-        return false;
+    /* libyuv's SIMD rows convert 2560x720 in about 1 ms here, libswscale's in about 6: the
+     * difference decides whether 1280x720 stereo holds 60 fps on two cores. Same BT.601
+     * limited-range matrix; chroma is the 2x2 mean, as the GPU converter computes it.
+     * (libyuv names formats by little-endian words: bytes R,G,B,A are its "ABGR".) */
+    AVFrame *f = enc->frame;
+    int w = (int)enc->width, h = (int)enc->height, ret;
+    if (enc->desc->pix_fmt == AV_PIX_FMT_NV12) {
+        ret = ABGRToNV12(rgba, (int)stride, f->data[0], f->linesize[0], f->data[1], f->linesize[1],
+                         w, h);
+    } else {
+        ret = ABGRToI420(rgba, (int)stride, f->data[0], f->linesize[0], f->data[1], f->linesize[1],
+                         f->data[2], f->linesize[2], w, h);
     }
-    if (ret < 0) {
-        char e[AV_ERROR_MAX_STRING_SIZE];
-        return fail(err, err_size, "RGBA conversion failed: %s", av_error_text(ret, e, sizeof(e)));
+    if (ret != 0) {
+        return fail(err, err_size, "RGBA conversion failed (libyuv %d)", ret);
     }
     return encode_frame(enc, enc->frame, force_keyframe, out, err, err_size);
 }
