@@ -161,7 +161,8 @@ int main(int argc, char **argv)
                                       .log_level = U_LOG_INFO};
     const char *token = getenv("OPENRR_INSPECTOR_TOKEN");
     long seconds = 0;
-    for (int i = 1; i < argc; i++) {
+    /* Every option takes a value: step over both. */
+    for (int i = 1; i < argc; i += 2) {
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (v != NULL && strcmp(argv[i], "--port") == 0) {
             long p = strtol(v, NULL, 10);
@@ -182,7 +183,6 @@ int main(int argc, char **argv)
             usage();
             return 2;
         }
-        i++;
     }
     char generated[40];
     bool print_url = false;

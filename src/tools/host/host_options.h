@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * host_options — openrr-host's command line: its own flags (assets, size, stream, inspector,
+ * token verification) on top of tool_conn's connection and security flags, and the rules that
+ * make the host secure by default.
+ *
+ * Threads: the main thread.
+ */
+#ifndef RR_HOST_OPTIONS_H
+#define RR_HOST_OPTIONS_H
+
+#include <tool_conn.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HOST_MAX_ASSETS 64
+
+struct host_options {
+    const char *assets[HOST_MAX_ASSETS]; /* --asset URI, in order; point into argv */
+    size_t asset_count;
+    bool premium;           /* --size premium: no primitive budget */
+    bool plain;             /* --plain: no TLS, no token */
+    int inspector_port;     /* -1 = no inspector */
+    char *inspector_token;  /* copied out of argv (blanked there); wiped */
+    const char *token_jwks; /* --token-jwks FILE */
+    const char *account_id;
+    const char *account_domain;
+    const char *encoder; /* NULL = auto */
+    uint32_t eye_width;
+    uint32_t eye_height;
+    uint32_t fps;
+    uint32_t max_bitrate_kbps;
+};
+
+enum host_options_result {
+    HOST_OPTIONS_GO,
+    HOST_OPTIONS_HELP,      /* the usage was printed */
+    HOST_OPTIONS_USAGE,     /* a usage error was printed */
+    HOST_OPTIONS_NO_MEMORY, /* copying a secret failed; nothing printed */
+};
+
+/* Defaults, then argv; @p tc was initialised by the caller (listening by default). */
+enum host_options_result host_options_parse(struct host_options *o, struct tool_conn *tc, int argc,
+                                            char **argv);
+
+/* The security rules, then tool_conn_setup(): secure unless --plain, a certificate store, and
+ * either -authenticationtoken or --token-jwks with --account-id and --account-domain.
+ * Returns 0, 1 (a file) or 64 (usage, printed). */
+int host_options_check(struct host_options *o, struct tool_conn *tc);
+
+/* Wipe and free the secrets of @p o. Safe twice. */
+void host_options_wipe(struct host_options *o);
+
+#endif
