@@ -281,18 +281,6 @@ static enum tool_conn_parse take_address(struct tool_conn *tc, const char *arg)
     return TOOL_CONN_TAKEN;
 }
 
-/* Keep a copy and blank argv's, so the secret does not linger in /proc/<pid>/cmdline. */
-static bool take_secret(char **slot, char *arg)
-{
-    if (*slot != NULL) {
-        OPENSSL_cleanse(*slot, strlen(*slot));
-        free(*slot);
-    }
-    *slot = strdup(arg);
-    OPENSSL_cleanse(arg, strlen(arg));
-    return *slot != NULL;
-}
-
 /* Store @p value (NULL for switches) for flag @p f, as spelled in @p arg. */
 static enum tool_conn_parse apply_flag(struct tool_conn *tc, const struct flag *f, const char *arg,
                                        char *value)
@@ -308,7 +296,7 @@ static enum tool_conn_parse apply_flag(struct tool_conn *tc, const struct flag *
         *(const char **)field = value;
         break;
     case KIND_SECRET:
-        return take_secret(field, value) ? TOOL_CONN_TAKEN : TOOL_CONN_NO_MEMORY;
+        return tool_take_secret(field, value) ? TOOL_CONN_TAKEN : TOOL_CONN_NO_MEMORY;
     case KIND_PORT:
         if (!tool_parse_int64(value, 0, 65535, &n)) {
             tool_usage_error(tc->prog, "%s needs a port number 0-65535, not '%s'", arg, value);

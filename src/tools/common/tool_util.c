@@ -9,6 +9,9 @@
  */
 #include "tool_util.h"
 
+#include <openssl/crypto.h>
+
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -178,4 +181,48 @@ int tool_usage_error(const char *prog, const char *fmt, ...)
     tool_usage_error_va(prog, fmt, ap);
     va_end(ap);
     return EXIT_USAGE;
+}
+
+static bool parse_dimension(const char *s, uint32_t min, uint32_t max, uint32_t *out)
+{
+    int64_t v;
+    if (!isdigit((unsigned char)s[0]) || !tool_parse_int64(s, min, max, &v) || v % 2 != 0) {
+        return false;
+    }
+    *out = (uint32_t)v;
+    return true;
+}
+
+bool tool_parse_even_size(const char *s, uint32_t min, uint32_t max, uint32_t *out_w,
+                          uint32_t *out_h)
+{
+    char buf[32];
+    size_t len = strlen(s);
+    if (len >= sizeof buf) {
+        return false;
+    }
+    memcpy(buf, s, len + 1);
+    char *x = strpbrk(buf, "xX");
+    if (x == NULL) {
+        return false;
+    }
+    *x = '\0';
+    uint32_t w, h;
+    if (!parse_dimension(buf, min, max, &w) || !parse_dimension(x + 1, min, max, &h)) {
+        return false;
+    }
+    *out_w = w;
+    *out_h = h;
+    return true;
+}
+
+bool tool_take_secret(char **slot, char *arg)
+{
+    if (*slot != NULL) {
+        OPENSSL_cleanse(*slot, strlen(*slot));
+        free(*slot);
+    }
+    *slot = strdup(arg);
+    OPENSSL_cleanse(arg, strlen(arg));
+    return *slot != NULL;
 }

@@ -58,6 +58,16 @@ const void *tool_flag_find(const char *arg, const void *table, size_t count, siz
  * anything after the digits, a value out of range or beyond int64_t. */
 bool tool_parse_int64(const char *s, int64_t min, int64_t max, int64_t *out);
 
+/* Read "WxH" (or "WXH") of two decimal numbers, each starting with a digit, even and within
+ * [@p min, @p max], into *@p out_w and *@p out_h. false, outputs untouched, otherwise. */
+bool tool_parse_even_size(const char *s, uint32_t min, uint32_t max, uint32_t *out_w,
+                          uint32_t *out_h);
+
+/* Keep a copy of the secret @p arg in *@p slot (freeing and wiping what was there) and blank
+ * @p arg, so the secret does not linger in /proc/<pid>/cmdline. The copy is the caller's to
+ * wipe and free. false when out of memory (*@p slot is then NULL; @p arg is blanked anyway). */
+bool tool_take_secret(char **slot, char *arg);
+
 /* Read the whole of @p s as seconds (strtod: decimals, exponents, hex) into *@p out when it is more
  * than 0 and at most @p max. false, *@p out untouched, for an empty string, anything after the
  * number, NaN, infinity, overflow (ERANGE, also a value too small for a double) or a value out

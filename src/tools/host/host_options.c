@@ -116,44 +116,6 @@ static bool parse_u32(const char *s, int64_t min, int64_t max, uint32_t *out)
     return true;
 }
 
-static bool parse_eye_size(const char *s, struct host_options *o)
-{
-    char buf[32];
-    size_t len = strlen(s);
-    if (len >= sizeof buf) {
-        return false;
-    }
-    memcpy(buf, s, len + 1);
-    char *x = strpbrk(buf, "xX");
-    uint32_t w, h;
-    if (x == NULL) {
-        return false;
-    }
-    *x = '\0';
-    if (!parse_u32(buf, MIN_EYE_SIZE, MAX_EYE_SIZE, &w) ||
-        !parse_u32(x + 1, MIN_EYE_SIZE, MAX_EYE_SIZE, &h) || w % 2 != 0 || h % 2 != 0) {
-        return false;
-    }
-    o->eye_width = w;
-    o->eye_height = h;
-    return true;
-}
-
-/* Copy a secret out of argv and blank it there, so it does not stay in /proc/PID/cmdline. */
-static bool take_secret(char **slot, char *arg)
-{
-    if (*slot != NULL) {
-        OPENSSL_cleanse(*slot, strlen(*slot));
-        free(*slot);
-    }
-    *slot = strdup(arg);
-    if (*slot == NULL) {
-        return false;
-    }
-    OPENSSL_cleanse(arg, strlen(arg));
-    return true;
-}
-
 static enum host_options_result apply(struct host_options *o, const struct flag *f,
                                       const char *name, char *value)
 {
@@ -191,7 +153,7 @@ static enum host_options_result apply(struct host_options *o, const struct flag 
             tool_usage_error(PROG, "%s needs a token of 1-256 characters", name);
             return HOST_OPTIONS_USAGE;
         }
-        if (!take_secret(&o->inspector_token, value)) {
+        if (!tool_take_secret(&o->inspector_token, value)) {
             return HOST_OPTIONS_NO_MEMORY;
         }
         break;
@@ -208,7 +170,8 @@ static enum host_options_result apply(struct host_options *o, const struct flag 
         o->encoder = strcasecmp(value, "auto") == 0 ? NULL : value;
         break;
     case FLAG_EYE_SIZE:
-        if (!parse_eye_size(value, o)) {
+        if (!tool_parse_even_size(value, MIN_EYE_SIZE, MAX_EYE_SIZE, &o->eye_width,
+                                  &o->eye_height)) {
             tool_usage_error(PROG, "%s needs WxH, even numbers 16-4096, not '%s'", name, value);
             return HOST_OPTIONS_USAGE;
         }

@@ -171,34 +171,6 @@ static bool parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
     return true;
 }
 
-static bool valid_eye_size(uint64_t v)
-{
-    return v >= MIN_EYE_SIZE && v <= MAX_EYE_SIZE && v % 2 == 0;
-}
-
-static bool parse_size(const char *s, struct options *o)
-{
-    char buf[32];
-    size_t len = strlen(s);
-    if (len >= sizeof buf) {
-        return false;
-    }
-    memcpy(buf, s, len + 1);
-    char *x = strpbrk(buf, "xX");
-    uint64_t w, h;
-    if (x == NULL) {
-        return false;
-    }
-    *x = '\0';
-    if (!parse_u64(buf, 0, UINT32_MAX, &w) || !parse_u64(x + 1, 0, UINT32_MAX, &h) ||
-        !valid_eye_size(w) || !valid_eye_size(h)) {
-        return false;
-    }
-    o->eye_width = (uint32_t)w;
-    o->eye_height = (uint32_t)h;
-    return true;
-}
-
 static bool parse_seconds(const char *s, uint64_t *out_us)
 {
     double v;
@@ -244,7 +216,7 @@ static int apply_value(struct options *o, const struct flag *f, const char *arg,
     int choice = 0;
     switch (f->id) {
     case FLAG_SIZE:
-        if (!parse_size(v, o)) {
+        if (!tool_parse_even_size(v, MIN_EYE_SIZE, MAX_EYE_SIZE, &o->eye_width, &o->eye_height)) {
             return tool_usage_error(PROG,
                                     "%s needs WxH per eye, both even and 16-4096 (e.g. 1280x720), "
                                     "not '%s'",
