@@ -369,7 +369,7 @@ static int check_options(const struct tool_conn *tc)
         tool_usage_error(tc->prog, "give the host to connect to, or -listen");
         return EXIT_USAGE;
     }
-    if (o->secure && o->token == NULL) {
+    if (o->secure && o->token == NULL && !(o->listen && tc->receiver != NULL)) {
         tool_usage_error(tc->prog, "-secureconnection needs -authenticationtoken");
         return EXIT_USAGE;
     }
@@ -474,7 +474,7 @@ enum rr_result tool_conn_listen(struct tool_conn *tc, struct rr_context *ctx, ui
         return rr_context_listen(ctx, host, port, transport_port);
     }
     return rr_context_listen_secure(ctx, host, port, transport_port, &tc->cert_provider,
-                                    &tc->auth_receiver);
+                                    tc->receiver != NULL ? tc->receiver : &tc->auth_receiver);
 }
 
 static enum rr_result connect_to_peer(struct tool_conn *tc, struct rr_context *ctx)

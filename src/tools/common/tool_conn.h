@@ -60,6 +60,11 @@ struct tool_conn {
      * seconds since tool_conn_init(), flushed at once. */
     void (*say)(void *user, const char *fmt, va_list ap);
     void *say_user;
+    /* Optional, set after tool_conn_init(): a secure listener's own judge of client tokens
+     * (e.g. access tokens checked against a JWKS) used instead of the fixed
+     * -authenticationtoken, which is then not required. Must be ready by the first listen and
+     * outlive the context. */
+    struct rr_authentication_receiver *receiver;
     /* Private: set by tool_conn_init(). */
     bool listen_by_default;
     int64_t start_us;

@@ -270,16 +270,6 @@ int host_options_check(struct host_options *o, struct tool_conn *tc)
         if (jwks && (o->account_id == NULL || o->account_domain == NULL)) {
             return tool_usage_error(PROG, "--token-jwks needs --account-id and --account-domain");
         }
-        if (jwks) {
-            /* tool_conn_setup insists on a token for a secure context; with --token-jwks the
-             * host listens with the JWT receiver instead, so this placeholder is never sent
-             * and never accepted. */
-            tc->opt.token = strdup("token-jwks");
-            if (tc->opt.token == NULL) {
-                tool_error("out of memory");
-                return 1;
-            }
-        }
     }
     int code = tool_conn_setup(tc);
     if (code != 0) {

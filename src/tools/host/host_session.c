@@ -59,13 +59,8 @@ static void sleep_ms(unsigned ms)
 
 static enum rr_result start_listen(struct host *h, uint16_t port, uint16_t transport)
 {
-    struct tool_conn *tc = h->tc;
-    if (h->opt->token_jwks == NULL) {
-        return tool_conn_listen(tc, h->ctx, port, transport);
-    }
-    const char *host = tc->opt.host[0] != '\0' ? tc->opt.host : NULL;
-    return rr_context_listen_secure(h->ctx, host, port, transport, &tc->cert_provider,
-                                    &h->jwt.base);
+    /* With --token-jwks, tc->receiver is the JWT receiver (set in main). */
+    return tool_conn_listen(h->tc, h->ctx, port, transport);
 }
 
 /* The readiness line tests and supervisors wait for: the only line on stdout. */

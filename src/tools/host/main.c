@@ -248,8 +248,14 @@ int main(int argc, char **argv)
         code = fail("out of memory while reading the command line");
     } else if (p == HOST_OPTIONS_USAGE) {
         code = EXIT_USAGE;
-    } else if ((code = host_options_check(&opt, &tc)) == EXIT_OK) {
-        code = run(&h);
+    } else {
+        if (opt.token_jwks != NULL) {
+            tc.receiver = &h.jwt.base; /* initialised in run(), before the first listen */
+        }
+        code = host_options_check(&opt, &tc);
+        if (code == EXIT_OK) {
+            code = run(&h);
+        }
     }
     shutdown_host(&h);
     tool_conn_wipe(&tc);
