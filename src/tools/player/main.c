@@ -14,6 +14,7 @@
 #include "player_msg.h"
 #include "player_session.h"
 #include "pose_source.h"
+#include "scene_script.h"
 #include "snapshot.h"
 #include "status.h"
 #include "tool_conn.h"
@@ -113,6 +114,11 @@ static int prepare(struct player_app *app)
     if (code != PLAYER_EXIT_OK) {
         return code;
     }
+    /* The whole script is checked now: a typo must not wait for the connection. */
+    if (app->opt.scene_path != NULL &&
+        !scene_script_load(app->opt.scene_path, &app->scene, err, sizeof err)) {
+        return player_args_usage_error("--scene: %s", err);
+    }
     /* The first SIGINT/SIGTERM asks for an orderly end; a second one kills should that hang, but
      * only a second later: `timeout` and shells may deliver one signal to the process and again
      * to its group, and that must not count as two. The frame pacing sleep wakes up (EINTR). */
@@ -159,6 +165,7 @@ static void cleanup(struct player_app *app)
     tool_conn_wipe(&app->tc);
     window_destroy(&app->window);
     pose_source_destroy(&app->pose);
+    scene_script_free(&app->scene);
     if (app->stats_out != NULL && app->stats_out != stdout && fclose(app->stats_out) != 0) {
         player_error("cannot write the statistics file '%s': %s", app->opt.stats_path,
                      strerror(errno));

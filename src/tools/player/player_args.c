@@ -32,6 +32,7 @@ enum flag_id {
     FLAG_CLOCK_SKEW,
     FLAG_QUIET,
     FLAG_LOOP,
+    FLAG_SCENE,
     FLAG_HELP,
 };
 
@@ -57,6 +58,7 @@ static const struct flag k_flags[] = {
     {"q", FLAG_QUIET, false},
     {"quiet", FLAG_QUIET, false},
     {"loop", FLAG_LOOP, false},
+    {"scene", FLAG_SCENE, true},
     {"h", FLAG_HELP, false},
     {"help", FLAG_HELP, false},
 };
@@ -78,7 +80,8 @@ static const char k_usage[] =
     "                              recorded file ('t_ms px py pz qx qy qz qw' lines, '#'\n"
     "                              comments, looped)\n"
     "  --fps N                     display and pose rate, 1-240 (default 60)\n"
-    "  --frames N                  exit 0 after N new frames; fewer before the end: exit 2\n"
+    "  --frames N                  exit 0 after N new frames (with --scene: after the\n"
+    "                              script); fewer before the end: exit 2\n"
     "  --duration S                exit 0 after S seconds connected (decimals allowed)\n"
     "  --snapshot DIR              write DIR/frame-<id>.png: the first new frame, every\n"
     "                              K-th after it and the last one (DIR is created)\n"
@@ -89,6 +92,9 @@ static const char k_usage[] =
     "                              100-60000\n"
     "  --present-latency US        expected time from present to photons (default: one\n"
     "                              display frame with a window, 0 headless)\n"
+    "  --scene FILE                once connected, run the scene script FILE: load models,\n"
+    "                              pick, move, tint, hide, cut, ray cast, query, destroy\n"
+    "                              (docs/player.md); a line with an unexpected result: exit 1\n"
     "  --loop                      listener: listen again after each connection, until\n"
     "                              SIGINT or SIGTERM\n"
     "  -q, --quiet                 no live status line\n"
@@ -110,6 +116,7 @@ static const char k_usage_tail[] =
     "  openrr-player                                   # listen on 8265, show the video\n"
     "  openrr-player --headless --frames 600 --snapshot shots --stats run.json\n"
     "  openrr-player --pose orbit render.example.org:8265\n"
+    "  openrr-player --scene engine.scene --frames 60 --snapshot shots render-box:8265\n"
     "  openrr-player -secureconnection -listen 0.0.0.0:8265 -certificatestore player.pfx \\\n"
     "      -keypassphrase pw -authenticationtoken s3cret\n";
 
@@ -230,6 +237,9 @@ static bool apply(struct player_options *o, const struct flag *f, const char *ar
     case FLAG_QUIET:
         o->quiet = true;
         return true;
+    case FLAG_SCENE:
+        o->scene_path = value;
+        break;
     case FLAG_LOOP:
         o->loop = true;
         return true;

@@ -41,6 +41,7 @@ struct player_options {
     int64_t clock_skew_us;
     bool quiet;
     bool loop;
+    const char *scene_path; /* --scene: a scene script, or NULL */
 };
 
 enum player_args_result {

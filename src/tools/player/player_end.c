@@ -113,9 +113,9 @@ int player_end_status(struct player_app *app, const struct session_outcome *out)
     if (out->connected) {
         player_note("disconnected: %s", why);
     }
-    if (o->frames != 0 && out->frames < o->frames) {
-        player_error("%" PRIu64 " of %" PRIu64 " frames arrived before the %s ended", out->frames,
-                     o->frames, out->connected ? "connection" : "wait for a connection");
+    if (o->frames != 0 && out->goal_frames < o->frames) {
+        player_error("%" PRIu64 " of %" PRIu64 " frames arrived%s before the %s ended",
+                     out->goal_frames, o->frames, o->scene_path ? " after the scene script" : "", out->connected ? "connection" : "wait for a connection");
         return PLAYER_EXIT_CONNECTION;
     }
     return app->failed ? PLAYER_EXIT_OTHER : PLAYER_EXIT_OK;

@@ -8,6 +8,7 @@
 #include "player_end.h"
 #include "player_msg.h"
 #include "player_stats.h"
+#include "scene_script.h"
 #include "snapshot.h"
 
 #include <openrr/stream.h>
@@ -33,6 +34,7 @@ struct session {
     struct rr_stream_player *player;
     struct player_stats *stats;
     struct snapshot *snap;
+    struct scene_run *scene; /* --scene */
     struct status status;
     uint64_t period_us;
     uint64_t connected_us; /* player clock */
@@ -90,6 +92,9 @@ static void on_connected(struct session *s)
         player_note("connected");
     }
     set_title(s, "connected");
+    if (s->scene != NULL && !scene_run_start(s->scene)) {
+        s->app->failed = true;
+    }
 }
 
 static void on_event(struct session *s, const struct rr_event *ev)
@@ -219,6 +224,10 @@ static void new_frame(struct session *s, const struct rr_stream_frame *f, uint64
     s->have_frame = true;
     s->last_frame_id = f->frame_id;
     s->out->frames++;
+    /* --frames counts what the finished script's scene looks like, not the loading. */
+    if (s->scene == NULL || scene_run_finished(s->scene)) {
+        s->out->goal_frames++;
+    }
     /* The vertical field of view follows the eye's aspect from the first frame on. */
     if (f->width >= 2 && f->height > 0) {
         s->eye_aspect = (float)(f->width / 2) / (float)f->height;
@@ -320,7 +329,7 @@ static void run_connected(struct session *s)
         send_pose(s, now);
         take_frame(s, now);
         account(s, now);
-        if (o->frames != 0 && s->out->frames >= o->frames) {
+        if (o->frames != 0 && s->out->goal_frames >= o->frames) {
             return;
         }
         pace(s, &next);
@@ -366,6 +375,9 @@ static void finish(struct session *s)
                         app->opt.snapshot_dir);
         }
     }
+    if (s->scene != NULL && scene_run_failed(s->scene)) {
+        app->failed = true;
+    }
     uint64_t end = s->end_us != 0 ? s->end_us : now_us(s);
     rr_stream_player_totals(s->player, &t);
     player_stats_add_bytes(s->stats, end, t.video_bytes_received);
@@ -399,11 +411,16 @@ static bool open_session(struct session *s)
         player_error("%s", err);
         return false;
     }
+    if (app->scene != NULL && !scene_run_create(app->scene, app->ctx, &s->scene, err, sizeof err)) {
+        player_error("%s", err);
+        return false;
+    }
     return true;
 }
 
 static void close_session(struct session *s)
 {
+    scene_run_destroy(&s->scene);
     snapshot_destroy(&s->snap);
     player_stats_destroy(&s->stats);
     rr_stream_player_destroy(&s->player);

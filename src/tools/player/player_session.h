@@ -29,6 +29,7 @@ struct player_app {
     struct tool_conn tc;
     struct rr_context *ctx;
     struct pose_source *pose;
+    struct scene_script *scene; /* --scene, or NULL */
     struct window *window; /* NULL: headless (or the window failed) */
     FILE *stats_out;       /* NULL: no --stats; stdout for "-" */
     bool stats_written;
@@ -51,7 +52,9 @@ struct session_outcome {
     bool timed_out; /* a client got no outcome in time (already reported) */
     enum rr_disconnect_reason reason;
     char detail[192];
-    uint64_t frames; /* new frames taken by blit */
+    uint64_t frames;      /* new frames taken by blit */
+    uint64_t goal_frames; /* those that count for --frames: all, or with --scene those after
+                             the script finished */
 };
 
 /* Run one session on app->ctx (disconnected). Returns the exit status it deserves
