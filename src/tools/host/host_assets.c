@@ -5,6 +5,7 @@
  * Threads: as the header says; `lock` guards the table and the pending releases.
  */
 #include "host_assets.h"
+#include "host_trace.h"
 
 #include <pthread.h>
 #include <stdint.h>
@@ -12,11 +13,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define EARLY_LOADS 64 /* loads kept until there is an inspector: the preloads (--asset) */
+
 struct entry {
     struct rr_asset *asset;
     uint32_t refs;                  /* loads not yet collected */
     struct rr_render_asset *handle; /* NULL until registered */
     bool failed;                    /* the upload failed: do not retry every frame */
+};
+
+/* A load's timing event, kept while there is no inspector yet. */
+struct load_event {
+    uint64_t start_us, dur_us;
+    uint32_t tid;
+    char name[HOST_TRACE_NAME_SIZE];
 };
 
 struct table {
@@ -27,7 +37,11 @@ struct table {
     size_t count, cap;
     struct rr_asset **pending; /* releases for the render thread */
     size_t pending_count, pending_cap;
-    size_t total_refs; /* references out (pending ones included) */
+    size_t total_refs;         /* references out (pending ones included) */
+    struct rr_inspector *insp; /* NULL: loads are not recorded (or kept in early[]) */
+    bool traced;               /* host_assets_set_inspector was called: early[] is done with */
+    struct load_event early[EARLY_LOADS];
+    size_t early_count;
 };
 
 static struct table *T(struct host_assets *a)
@@ -60,14 +74,33 @@ static bool grow(void **items, size_t *cap, size_t count, size_t size)
     return true;
 }
 
+/* The timing event of one load (the URI shown without its secrets), or kept for later. */
+static void trace_load(struct table *t, const char *uri, bool ok, uint64_t start_us,
+                       uint64_t end_us)
+{
+    struct load_event ev = {.start_us = start_us,
+                            .dur_us = end_us > start_us ? end_us - start_us : 0,
+                            .tid = host_trace_tid()};
+    host_trace_load_name(uri, ok, ev.name, sizeof ev.name);
+    pthread_mutex_lock(&t->lock);
+    if (t->insp != NULL) {
+        rr_inspector_trace_event(t->insp, ev.name, "asset", ev.start_us, ev.dur_us, ev.tid);
+    } else if (!t->traced && t->early_count < EARLY_LOADS) {
+        t->early[t->early_count++] = ev;
+    }
+    pthread_mutex_unlock(&t->lock);
+}
+
 static enum rr_scene_result load(struct rr_asset_loader *self, const char *uri,
                                  rr_asset_progress_fn progress, void *user,
                                  struct rr_asset **out_asset, char *err, size_t err_size)
 {
     struct table *t = T((struct host_assets *)self);
     struct rr_asset *asset = NULL;
+    uint64_t start = rr_stream_now_us(0);
     enum rr_scene_result r =
         rr_asset_loader_load(t->inner, uri, progress, user, &asset, err, err_size);
+    trace_load(t, uri, r == RR_SCENE_SUCCESS, start, rr_stream_now_us(0));
     if (r != RR_SCENE_SUCCESS) {
         return r;
     }
@@ -155,10 +188,11 @@ void host_assets_collect(struct host_assets *a)
     }
 }
 
-void host_assets_prepare(struct host_assets *a, const struct rr_scene_view *view)
+bool host_assets_prepare(struct host_assets *a, const struct rr_scene_view *view)
 {
     struct table *t = T(a);
     const struct rr_asset *last = NULL;
+    bool uploaded = false;
     for (size_t i = 0; i < view->draw_count; i++) {
         const struct rr_asset *asset = view->draws[i].asset;
         if (asset == last) {
@@ -176,6 +210,7 @@ void host_assets_prepare(struct host_assets *a, const struct rr_scene_view *view
          * threads may move the array only by growing it under the lock: look again. */
         struct rr_render_asset *handle = NULL;
         char err[256] = "";
+        uploaded = true;
         bool ok = rr_renderer_asset_get(t->renderer, asset, &handle, err, sizeof err);
         if (!ok) {
             fprintf(stderr, "openrr-host: cannot upload an asset to the GPU: %s\n", err);
@@ -188,6 +223,7 @@ void host_assets_prepare(struct host_assets *a, const struct rr_scene_view *view
         }
         pthread_mutex_unlock(&t->lock);
     }
+    return uploaded;
 }
 
 bool host_assets_preload(struct host_assets *a, const char *uri, struct rr_asset **out_asset,
@@ -217,6 +253,22 @@ bool host_assets_preload(struct host_assets *a, const char *uri, struct rr_asset
     }
     *out_asset = asset;
     return true;
+}
+
+void host_assets_set_inspector(struct host_assets *a, struct rr_inspector *insp)
+{
+    struct table *t = T(a);
+    pthread_mutex_lock(&t->lock);
+    t->insp = insp;
+    if (!t->traced) {
+        t->traced = true;
+        for (size_t i = 0; insp != NULL && i < t->early_count; i++) {
+            const struct load_event *ev = &t->early[i];
+            rr_inspector_trace_event(insp, ev->name, "asset", ev->start_us, ev->dur_us, ev->tid);
+        }
+        t->early_count = 0;
+    }
+    pthread_mutex_unlock(&t->lock);
 }
 
 void host_assets_fini(struct host_assets *a)

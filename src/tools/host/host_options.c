@@ -20,6 +20,7 @@
 #define MAX_FPS 240
 #define MIN_BITRATE_KBPS 100
 #define MAX_BITRATE_KBPS 1000000
+#define MAX_CLAIM_LEN 255 /* of an expected iss / aud: the token's claims are at most this */
 
 enum flag_id {
     FLAG_ASSET,
@@ -30,6 +31,8 @@ enum flag_id {
     FLAG_TOKEN_JWKS,
     FLAG_ACCOUNT_ID,
     FLAG_ACCOUNT_DOMAIN,
+    FLAG_TOKEN_ISSUER,
+    FLAG_TOKEN_AUDIENCE,
     FLAG_ENCODER,
     FLAG_EYE_SIZE,
     FLAG_FPS,
@@ -52,6 +55,8 @@ static const struct flag k_flags[] = {
     {"tokenjwks", FLAG_TOKEN_JWKS, true},
     {"accountid", FLAG_ACCOUNT_ID, true},
     {"accountdomain", FLAG_ACCOUNT_DOMAIN, true},
+    {"tokenissuer", FLAG_TOKEN_ISSUER, true},
+    {"tokenaudience", FLAG_TOKEN_AUDIENCE, true},
     {"encoder", FLAG_ENCODER, true},
     {"eyesize", FLAG_EYE_SIZE, true},
     {"fps", FLAG_FPS, true},
@@ -77,6 +82,10 @@ static const char k_usage_head[] =
     "  --token-jwks FILE           accept the STS's access tokens verified with this JWK Set\n"
     "  --account-id ID             with --token-jwks: the account a token must name (aid)\n"
     "  --account-domain D          with --token-jwks: realm \"openrr:D\"\n"
+    "  --token-issuer ISS          with --token-jwks: the issuer a token must name (iss);\n"
+    "                              default any\n"
+    "  --token-audience AUD        with --token-jwks: an audience a token must name (aud);\n"
+    "                              default any\n"
     "\n"
     "Stream:\n"
     "  --eye-size WxH              image size per eye (default 1280x720; even, 16-4096)\n"
@@ -166,6 +175,18 @@ static enum host_options_result apply(struct host_options *o, const struct flag 
     case FLAG_ACCOUNT_DOMAIN:
         o->account_domain = value;
         break;
+    case FLAG_TOKEN_ISSUER:
+    case FLAG_TOKEN_AUDIENCE:
+        if (value[0] == '\0' || strlen(value) > MAX_CLAIM_LEN) {
+            tool_usage_error(PROG, "%s needs 1-%d characters", name, MAX_CLAIM_LEN);
+            return HOST_OPTIONS_USAGE;
+        }
+        if (f->id == FLAG_TOKEN_ISSUER) {
+            o->token_issuer = value;
+        } else {
+            o->token_audience = value;
+        }
+        break;
     case FLAG_ENCODER:
         o->encoder = strcasecmp(value, "auto") == 0 ? NULL : value;
         break;
@@ -246,8 +267,11 @@ int host_options_check(struct host_options *o, struct tool_conn *tc)
     if (o->inspector_port >= 0 && o->inspector_token == NULL) {
         return tool_usage_error(PROG, "--inspector-port needs --inspector-token");
     }
-    if ((o->account_id != NULL || o->account_domain != NULL) && !jwks) {
-        return tool_usage_error(PROG, "--account-id and --account-domain go with --token-jwks");
+    if ((o->account_id != NULL || o->account_domain != NULL || o->token_issuer != NULL ||
+         o->token_audience != NULL) &&
+        !jwks) {
+        return tool_usage_error(PROG, "--account-id, --account-domain, --token-issuer and "
+                                      "--token-audience go with --token-jwks");
     }
     if (o->plain) {
         if (tc->opt.secure || tc->opt.token != NULL || jwks) {

@@ -27,7 +27,9 @@ struct host_options {
     const char *token_jwks; /* --token-jwks FILE */
     const char *account_id;
     const char *account_domain;
-    const char *encoder; /* NULL = auto */
+    const char *token_issuer;   /* --token-issuer: the `iss` a token must carry; NULL = any */
+    const char *token_audience; /* --token-audience: an `aud` a token must carry; NULL = any */
+    const char *encoder;        /* NULL = auto */
     uint32_t eye_width;
     uint32_t eye_height;
     uint32_t fps;
@@ -46,7 +48,8 @@ enum host_options_result host_options_parse(struct host_options *o, struct tool_
                                             char **argv);
 
 /* The security rules, then tool_conn_setup(): secure unless --plain, a certificate store, and
- * either -authenticationtoken or --token-jwks with --account-id and --account-domain.
+ * either -authenticationtoken or --token-jwks with --account-id and --account-domain (the
+ * optional --token-issuer and --token-audience go with --token-jwks too).
  * Returns 0, 1 (a file) or 64 (usage, printed). */
 int host_options_check(struct host_options *o, struct tool_conn *tc);
 

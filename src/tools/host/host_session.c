@@ -8,6 +8,7 @@
  * field here is the main thread's.
  */
 #include "host.h"
+#include "host_trace.h"
 
 #include <tool_util.h>
 
@@ -35,7 +36,8 @@ struct conn {
     uint16_t port;
     uint16_t transport_port;
     bool announced_encoder;
-    bool failed; /* an error of ours ended the connection */
+    bool failed;             /* an error of ours ended the connection */
+    struct host_trace trace; /* the frames' timing events */
 };
 
 static bool g_ready_printed;
@@ -98,8 +100,10 @@ static void add_preloaded(struct host *h)
             }
         }
         if (r != RR_SCENE_SUCCESS) {
-            say("cannot instantiate the asset '%s': %s", uri,
-                err[0] != '\0' ? err : rr_scene_result_str(r));
+            char shown[512], why[512];
+            host_uri_display(uri, shown, sizeof shown);
+            host_uri_scrub(err[0] != '\0' ? err : rr_scene_result_str(r), uri, why, sizeof why);
+            say("cannot instantiate the asset '%s': %s", shown, why);
         }
     }
 }
@@ -202,16 +206,11 @@ static void eyes_from_pose(const struct rr_stream_pose *p, struct rr_render_eye 
     }
 }
 
-static void note_encoder(struct host *h, struct conn *c)
+static void note_encoder(struct conn *c, const struct rr_stream_remote_stats *st)
 {
-    struct rr_stream_remote_stats st;
-    if (c->announced_encoder) {
-        return;
-    }
-    rr_stream_remote_stats(h->remote, &st);
-    if (st.encoder[0] != '\0') {
+    if (!c->announced_encoder && st->encoder[0] != '\0') {
         c->announced_encoder = true;
-        say("encoder %s, codec %s", st.encoder, st.codec);
+        say("encoder %s, codec %s", st->encoder, st->codec);
     }
 }
 
@@ -225,22 +224,28 @@ static bool frame(struct host *h, struct conn *c, struct rr_stream_pose *pose)
     char err[256] = "";
     int timeout_ms = (int)(1500u / h->opt->fps) + 1; /* 1.5 frame periods */
     struct rr_stream_pose next;
+    struct host_trace_frame times = {.wait_start_us = rr_stream_now_us(0)};
     /* Render the moment a newer pose arrives; when poses stop, go on with the last one. */
     if (rr_stream_remote_wait_pose(h->remote, pose->pose_id, timeout_ms, &next)) {
         *pose = next;
     }
     uint64_t start = rr_stream_now_us(0);
+    times.view_start_us = start;
     eyes_from_pose(pose, eyes);
     if (rr_scene_build_view(h->scene, &view) != RR_SCENE_SUCCESS) {
         /* An empty view this frame (out of memory); the next may do better. */
     }
-    host_assets_prepare(&h->assets, &view);
+    times.upload_start_us = rr_stream_now_us(0);
+    times.uploaded = host_assets_prepare(&h->assets, &view);
+    times.render_start_us = rr_stream_now_us(0);
     if (!rr_renderer_draw(h->renderer, &view, eyes, &stats, err, sizeof err)) {
         say("rendering failed: %s; ending the connection", err);
         c->failed = true;
         return false;
     }
     uint64_t end = rr_stream_now_us(0);
+    times.submit_start_us = end;
+    times.gpu_ms = stats.gpu_ms;
     struct rr_stream_submit_info info = {
         .pose_id = pose->pose_id, .render_start_us = start, .render_end_us = end};
     enum rr_result r =
@@ -254,15 +259,24 @@ static bool frame(struct host *h, struct conn *c, struct rr_stream_pose *pose)
         c->failed = true;
         return false;
     }
+    times.submit_end_us = rr_stream_now_us(0);
     host_inspect_frame(&h->inspect, &stats, end - start, end);
-    note_encoder(h, c);
+    if (c->trace.insp != NULL || !c->announced_encoder) {
+        struct rr_stream_remote_stats st;
+        rr_stream_remote_stats(h->remote, &st);
+        host_trace_frame(&c->trace, &times, &st);
+        note_encoder(c, &st);
+    }
     return true;
 }
 
 static void stream(struct host *h, struct conn *c)
 {
     struct rr_stream_pose pose;
+    struct rr_stream_remote_stats st;
     default_pose(&pose);
+    rr_stream_remote_stats(h->remote, &st);
+    host_trace_init(&c->trace, h->inspector, &st);
     while (!c->ended && !*h->stop) {
         host_assets_collect(&h->assets);
         /* Paused from the inspector: no rendering and no frames; the player keeps showing

@@ -12,6 +12,7 @@
  * own threads (network, scene server, inspector).
  */
 #include "host.h"
+#include "host_trace.h"
 
 #include <tool_util.h>
 
@@ -63,6 +64,8 @@ static int load_jwks(struct host *h)
     }
     struct rr_jwt_expect expect;
     rr_jwt_expect_init(&expect);
+    expect.issuer = o->token_issuer;
+    expect.audience = o->token_audience;
     expect.account_id = o->account_id;
     expect.required_role = RR_JWT_ROLE_CLIENT;
     r = rr_jwt_receiver_init(&h->jwt, h->jwks, o->account_domain, &expect);
@@ -119,7 +122,11 @@ static int preload_assets(struct host *h)
     for (size_t i = 0; i < o->asset_count; i++) {
         char err[256] = "";
         if (!host_assets_preload(&h->assets, o->assets[i], &h->preloaded[i], err, sizeof err)) {
-            return fail("cannot load the asset '%s': %s", o->assets[i], err);
+            /* An http(s) URI's query may hold a SAS token, and loaders quote the URI. */
+            char shown[512], why[512];
+            host_uri_display(o->assets[i], shown, sizeof shown);
+            host_uri_scrub(err, o->assets[i], why, sizeof why);
+            return fail("cannot load the asset '%s': %s", shown, why);
         }
     }
     return EXIT_OK;
@@ -197,6 +204,8 @@ static int run(struct host *h)
         (code = start_inspector(h)) != EXIT_OK) {
         return code;
     }
+    /* The preloads' timings were kept for the inspector (dropped without one). */
+    host_assets_set_inspector(&h->assets, h->inspector);
     /* A second signal kills, should the orderly end hang. */
     tool_install_signals(&g_stop, TOOL_SECOND_SIGNAL_KILLS_LATER);
     return host_serve(h);
@@ -206,6 +215,9 @@ static int run(struct host *h)
  * server and the scene give their assets back, then the renderer's handles, then the cache. */
 static void shutdown_host(struct host *h)
 {
+    if (h->assets.priv != NULL) {
+        host_assets_set_inspector(&h->assets, NULL); /* the scene server may still load */
+    }
     rr_inspector_destroy(&h->inspector);
     rr_scene_server_destroy(&h->server);
     /* The stream may hold GL objects of the renderer's context, which is still current. */
