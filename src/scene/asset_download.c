@@ -6,6 +6,7 @@
 #include "u_log.h"
 
 #include <curl/curl.h>
+#include <openssl/evp.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -64,7 +65,35 @@ static bool make_dirs(const char *file_path)
     return mkdir(dir, 0700) == 0 || errno == EEXIST;
 }
 
-/* True when "<path>.url" holds exactly @p url and @p path exists. */
+void rr_download_shown_url(const char *url, char *out, size_t size)
+{
+    const char *scheme_end = strstr(url, "://");
+    const char *host = scheme_end != NULL ? scheme_end + 3 : url;
+    const char *path = host + strcspn(host, "/?#");
+    const char *at = memchr(host, '@', (size_t)(path - host));
+    const char *query = path + strcspn(path, "?#");
+    snprintf(out, size, "%.*s%.*s%s", (int)(host - url), url,
+             (int)(query - (at != NULL ? at + 1 : host)), at != NULL ? at + 1 : host,
+             *query != '\0' ? "?…" : "");
+}
+
+/* What "<path>.url" holds for @p url: its SHA-256, so that the cache never keeps a SAS token
+ * on disk yet still tells two URLs apart. */
+static bool url_digest(const char *url, char out[72])
+{
+    unsigned char md[32];
+    unsigned int len = 0;
+    if (EVP_Digest(url, strlen(url), md, &len, EVP_sha256(), NULL) != 1 || len != 32) {
+        return false;
+    }
+    memcpy(out, "sha256:", 7);
+    for (unsigned i = 0; i < 32; i++) {
+        snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
+    }
+    return true;
+}
+
+/* True when "<path>.url" holds the digest of @p url and @p path exists. */
 static bool cached(const char *path, const char *url)
 {
     char side[PATH_MAX];
@@ -76,11 +105,11 @@ static bool cached(const char *path, const char *url)
     if (f == NULL) {
         return false;
     }
-    char buf[RR_SCENE_MAX_URI + 2];
+    char buf[80], want[72];
     size_t n = fread(buf, 1, sizeof(buf) - 1, f);
     fclose(f);
     buf[n] = '\0';
-    return n == strlen(url) && memcmp(buf, url, n) == 0;
+    return url_digest(url, want) && strcmp(buf, want) == 0;
 }
 
 void rr_download_forget(const char *path)
@@ -203,20 +232,22 @@ enum rr_scene_result rr_download(const struct rr_download_config *cfg, char *err
     bool flushed = fflush(f) == 0 && fsync(fileno(f)) == 0;
     fclose(f);
 
+    char shown[RR_SCENE_MAX_URI + 8];
+    rr_download_shown_url(cfg->url, shown, sizeof shown);
     enum rr_scene_result res = RR_SCENE_SUCCESS;
     if (t.cancelled) {
         res = RR_SCENE_CANCELLED;
     } else if (t.too_large || cr == CURLE_FILESIZE_EXCEEDED) {
-        set_err(err, err_size, "%s is larger than the download limit%s", cfg->url, "");
+        set_err(err, err_size, "%s is larger than the download limit%s", shown, "");
         res = RR_SCENE_ASSET_TOO_LARGE;
     } else if (cr != CURLE_OK) {
-        set_err(err, err_size, "%s: %s", cfg->url, curl_err[0] ? curl_err : curl_easy_strerror(cr));
+        set_err(err, err_size, "%s: %s", shown, curl_err[0] ? curl_err : curl_easy_strerror(cr));
         res = RR_SCENE_NETWORK_ERROR;
     } else if (status == 404 || status == 410) {
-        set_err(err, err_size, "%s: %s", cfg->url, "not found");
+        set_err(err, err_size, "%s: %s", shown, "not found");
         res = RR_SCENE_ASSET_NOT_FOUND;
     } else if (status >= 400 || (status != 0 && status < 200)) {
-        set_err(err, err_size, "%s: %s", cfg->url, "HTTP error");
+        set_err(err, err_size, "%s: %s", shown, "HTTP error");
         res = RR_SCENE_NETWORK_ERROR;
     } else if (!flushed || rename(tmp, cfg->path) != 0) {
         set_err(err, err_size, "cannot store %s: %s", cfg->path, strerror(errno));
@@ -224,15 +255,16 @@ enum rr_scene_result rr_download(const struct rr_download_config *cfg, char *err
     }
     if (res != RR_SCENE_SUCCESS) {
         unlink(tmp);
-        U_LOG_I(LOG, "download of %s failed (%s, HTTP %ld)", cfg->url, rr_scene_result_str(res),
+        U_LOG_I(LOG, "download of %s failed (%s, HTTP %ld)", shown, rr_scene_result_str(res),
                 status);
         return res;
     }
     char side[PATH_MAX];
     if (snprintf(side, sizeof(side), "%s.url", cfg->path) < (int)sizeof(side)) {
-        FILE *u = fopen(side, "wb");
+        char digest[72];
+        FILE *u = url_digest(cfg->url, digest) ? fopen(side, "wb") : NULL;
         if (u != NULL) {
-            fputs(cfg->url, u);
+            fputs(digest, u);
             fclose(u);
         }
     }

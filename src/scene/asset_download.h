@@ -30,4 +30,9 @@ enum rr_scene_result rr_download(const struct rr_download_config *cfg, char *err
 /* Forget that @p path holds its URL (after it turned out to be no valid asset). */
 void rr_download_forget(const char *path);
 
+/* @p url as messages and logs may show it: an http(s) URL's user info and query (where a SAS
+ * token or a password lives) are left out ("https://host/dir/a.rrasset?…"); a path stays as
+ * it is. Always NUL-terminated (truncated to @p size). */
+void rr_download_shown_url(const char *url, char *out, size_t size);
+
 #endif

@@ -230,7 +230,9 @@ static enum rr_scene_result cache_load(struct rr_asset_loader *self, const char 
     }
     const char *colon = strstr(uri, "://");
     if (colon != NULL && strchr(uri, '/') > colon) {
-        set_err(err, err_size, "unsupported URI scheme: %s", uri);
+        char shown[RR_SCENE_MAX_URI + 8];
+        rr_download_shown_url(uri, shown, sizeof shown);
+        set_err(err, err_size, "unsupported URI scheme: %s", shown);
         return RR_SCENE_NOT_SUPPORTED;
     }
     return load_file(c, uri, pf, pu, out_asset, err, err_size);

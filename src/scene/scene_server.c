@@ -9,6 +9,7 @@
 #include "scene_server.h"
 #include "scene_wire.h"
 
+#include "asset_download.h"
 #include "u_log.h"
 
 #include <pthread.h>
@@ -349,7 +350,9 @@ static void *load_main(void *arg)
                                                    &it->asset, err, sizeof(err));
             if (it->load_result != RR_SCENE_SUCCESS) {
                 it->asset = NULL;
-                U_LOG_I(LOG, "model %s not loaded: %s (%s)", it->req.text,
+                char shown[RR_SCENE_MAX_URI + 8];
+                rr_download_shown_url(it->req.text, shown, sizeof shown);
+                U_LOG_I(LOG, "model %s not loaded: %s (%s)", shown,
                         rr_scene_result_str(it->load_result), err);
             }
         }

@@ -950,6 +950,26 @@ static void test_http(void **state)
     char missing[256];
     snprintf(missing, sizeof(missing), "http://127.0.0.1:%u/nothing.rrasset", g_http_port);
     assert_int_equal(try_load(c, missing), RR_SCENE_ASSET_NOT_FOUND);
+    /* A SAS token (or a password) in a URL is never shown nor kept on disk. */
+    char secret_url[300], side[700], side_text[200] = "";
+    snprintf(secret_url, sizeof(secret_url),
+             "http://user:pw-SECRET@127.0.0.1:%u/nothing.rrasset?sig=SECRET", g_http_port);
+    a = NULL;
+    assert_int_equal(rr_asset_loader_load(&c->base, secret_url, NULL, NULL, &a, err, sizeof(err)),
+                     RR_SCENE_ASSET_NOT_FOUND);
+    assert_null(strstr(err, "SECRET"));
+    assert_non_null(strstr(err, "nothing.rrasset?…"));
+    snprintf(err, sizeof(err), "%s", "");
+    assert_int_equal(rr_asset_loader_load(&c->base, "ftp://u:SECRET@h/x?sig=SECRET", NULL, NULL,
+                                          &a, err, sizeof(err)),
+                     RR_SCENE_NOT_SUPPORTED);
+    assert_null(strstr(err, "SECRET"));
+    snprintf(side, sizeof(side), "%s.url", path);
+    FILE *sf = fopen(side, "rb");
+    assert_non_null(sf);
+    assert_true(fread(side_text, 1, sizeof(side_text) - 1, sf) > 0);
+    fclose(sf);
+    assert_null(strstr(side_text, "127.0.0.1")); /* a digest, not the URL */
     char text_url[256];
     snprintf(text_url, sizeof(text_url), "http://127.0.0.1:%u/readme.rrasset", g_http_port);
     assert_int_equal(try_load(c, text_url), RR_SCENE_ASSET_INVALID);
