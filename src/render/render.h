@@ -73,6 +73,7 @@ struct rr_render_stats {
     uint32_t draws_culled;      /* outside both eyes' frusta (or an empty mesh) */
     uint32_t draws_invalid;     /* skipped: non-finite matrix, unregistered asset, bad index */
     uint32_t gl_draw_calls;     /* multi-draw / draw calls issued for both eyes */
+    uint32_t outline_draws;     /* of gl_draw_calls, the selection outline's (0: none selected) */
     uint64_t triangles_visible; /* of draws visible to at least one eye: what the budget sees */
     uint64_t points_visible;
     uint64_t triangles_rendered; /* summed over both eyes (the GPU's work) */

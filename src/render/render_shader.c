@@ -21,6 +21,8 @@ static const char common_glsl[] =
     "};\n"
     "const uint DRAW_SELECTED = 1u, DRAW_SEE_THROUGH = 2u, DRAW_TINTED = 4u, DRAW_CUT = 8u;\n"
     "const uint BLEND_PASS = 65536u;\n"
+    /* Linear orange of the selection outline and its faint fill. */
+    "const vec3 SELECT_COLOUR = vec3(1.0, 0.45, 0.05);\n"
     "vec3 srgb_encode(vec3 c) {\n"
     "    c = clamp(c, 0.0, 1.0);\n"
     "    return mix(c * 12.92, 1.055 * pow(c, vec3(1.0 / 2.4)) - 0.055,\n"
@@ -29,19 +31,26 @@ static const char common_glsl[] =
     /* What the scene's per-draw state does to a colour, in the order scene_view.h gives. */
     "vec4 apply_draw_state(vec4 base, vec4 colour_override, vec4 tint, uint flags) {\n"
     "    if (colour_override.a > 0.0) base = colour_override;\n"
-    "    if ((flags & DRAW_TINTED) != 0u) base *= tint;\n"
+    /* Tint blends towards its colour by its alpha (scene.h); it leaves opacity alone. */
+    "    if ((flags & DRAW_TINTED) != 0u) base.rgb = mix(base.rgb, tint.rgb, tint.a);\n"
     "    if ((flags & DRAW_SEE_THROUGH) != 0u) base.a *= 0.3;\n"
     "    return base;\n"
     "}\n"
-    /* The selection highlight: an orange wash, stronger towards silhouettes (a rim). */
-    "vec3 apply_selection(vec3 c, uint flags, float n_dot_v) {\n"
-    "    if ((flags & DRAW_SELECTED) == 0u) return c;\n"
-    "    float rim = pow(1.0 - clamp(abs(n_dot_v), 0.0, 1.0), 2.0);\n"
-    "    return mix(c, vec3(1.0, 0.45, 0.05), 0.3 + 0.6 * rim);\n"
+    /* The selection's faint fill under its outline (the outline program draws the ring): a
+     * flat wash, so that a selected object stays recognisable from the inside too, and the
+     * only selection mark of point clouds, which get no outline. */
+    "vec3 apply_selection(vec3 c, uint flags) {\n"
+    "    return (flags & DRAW_SELECTED) != 0u ? mix(c, SELECT_COLOUR, 0.15) : c;\n"
     "}\n";
 
 /* Clip distances are written only for the planes in use (the rest are disabled), and only
- * computed for draws that use them: both cost per vertex on a software rasteriser. */
+ * computed for draws that use them: both cost per vertex on a software rasteriser.
+ * With OUTLINE (the selection outline's program) the vertex moves a fixed number of pixels
+ * outwards on screen instead of feeding the fragment shader: along the screen-space image of
+ * its normal, i.e. the derivative of x/w, y/w when the point moves along the normal, which
+ * also pushes faces turned to the viewer outwards from the centre of view. Meshes without
+ * normals use the direction from the instance's origin. The clip distances stay those of
+ * the unmoved vertex, so a cut object's outline follows the cut. */
 static const char vertex_glsl[] =
     "layout(location = 0) in vec3 a_position;\n"
     "layout(location = 1) in vec4 a_normal;\n"
@@ -57,6 +66,10 @@ static const char vertex_glsl[] =
     "uniform float u_point_size;\n"
     "#endif\n"
     "out gl_PerVertex { vec4 gl_Position; float gl_PointSize; float gl_ClipDistance[8]; };\n"
+    "#ifdef OUTLINE\n"
+    "uniform uint u_attrs; /* RR_ATTRS_* */\n"
+    "uniform vec3 u_outline; /* viewport width, height and the push, in pixels */\n"
+    "#else\n"
     "out vec3 v_world;\n"
     "out vec3 v_normal;\n"
     "out vec4 v_tangent;\n"
@@ -65,6 +78,7 @@ static const char vertex_glsl[] =
     "flat out vec4 v_tint;\n"
     "flat out vec4 v_override;\n"
     "flat out uint v_flags;\n"
+    "#endif\n"
     "void main() {\n"
     "    vec4 wp = i_world * vec4(a_position, 1.0);\n"
     "    gl_Position = view_proj * wp;\n"
@@ -74,6 +88,16 @@ static const char vertex_glsl[] =
     "    bool cut = (i_flags & DRAW_CUT) != 0u;\n"
     "    for (int i = 0; i < int(cut_count.x); i++)\n"
     "        gl_ClipDistance[i] = cut ? dot(cut_planes[i].xyz, wp.xyz) + cut_planes[i].w : 1.0;\n"
+    "#ifdef OUTLINE\n"
+    "    vec3 n = (u_attrs & 1u) != 0u ? i_normal_matrix * a_normal.xyz\n"
+    "                                  : wp.xyz - i_world[3].xyz;\n"
+    "    vec4 c = gl_Position, nc = view_proj * vec4(n, 0.0);\n"
+    /* d(xy / w) = (dxy·w − xy·dw) / w², scaled to pixels; w² > 0 keeps the direction. */
+    "    vec2 d = (nc.xy * c.w - c.xy * nc.w) * u_outline.xy;\n"
+    "    float len = length(d);\n"
+    "    if (len > 0.0)\n"
+    "        gl_Position.xy += d / len * (2.0 * u_outline.z) / u_outline.xy * c.w;\n"
+    "#else\n"
     "    v_world = wp.xyz;\n"
     "    v_normal = i_normal_matrix * a_normal.xyz;\n"
     "    v_tangent = vec4(mat3(i_world) * a_tangent.xyz, a_tangent.w);\n"
@@ -82,7 +106,14 @@ static const char vertex_glsl[] =
     "    v_tint = i_tint;\n"
     "    v_override = i_override;\n"
     "    v_flags = i_flags;\n"
+    "#endif\n"
     "}\n";
+
+/* The outline's flat colour; with colour writes off the same program marks the stencil. */
+static const char outline_fragment_glsl[] = "layout(location = 0) out vec4 o_color;\n"
+                                            "void main() {\n"
+                                            "    o_color = vec4(srgb_encode(SELECT_COLOUR), 1.0);\n"
+                                            "}\n";
 
 static const char mesh_fragment_glsl[] =
     "in vec3 v_world;\n"
@@ -177,7 +208,7 @@ static const char mesh_fragment_glsl[] =
     "    }\n"
     "    vec3 em = emissive_cutoff.rgb;\n"
     "    if ((tex & 16u) != 0u && has_uv) em *= texture(t_emissive, v_uv).rgb;\n"
-    "    colour = apply_selection(colour + em, v_flags, n_dot_v);\n"
+    "    colour = apply_selection(colour + em, v_flags);\n"
     "    o_color = vec4(srgb_encode(colour), base.a);\n"
     "}\n";
 
@@ -192,7 +223,7 @@ static const char points_fragment_glsl[] =
     "    vec4 base = apply_draw_state(u_has_color ? v_color : vec4(1.0), v_override, v_tint,\n"
     "                                 v_flags);\n"
     "    if ((v_flags & BLEND_PASS) == 0u) base.a = 1.0;\n"
-    "    o_color = vec4(srgb_encode(apply_selection(base.rgb, v_flags, 1.0)), base.a);\n"
+    "    o_color = vec4(srgb_encode(apply_selection(base.rgb, v_flags)), base.a);\n"
     "}\n";
 
 /* A triangle covering the viewport; the pattern is in window coordinates, 32-pixel cells. */
@@ -269,15 +300,19 @@ bool rr_render_programs_create(struct rr_render_programs *out, char *err, size_t
     out->mesh = link("mesh program", "", true, vertex_glsl, mesh_fragment_glsl, err, err_size);
     out->points = link("points program", "#define POINTS\n", true, vertex_glsl,
                        points_fragment_glsl, err, err_size);
+    out->outline = link("outline program", "#define OUTLINE\n", true, vertex_glsl,
+                        outline_fragment_glsl, err, err_size);
     out->checker = link("checker program", "", false, checker_vertex_glsl, checker_fragment_glsl,
                         err, err_size);
-    if (!out->mesh || !out->points || !out->checker) {
+    if (!out->mesh || !out->points || !out->outline || !out->checker) {
         rr_render_programs_destroy(out);
         return false;
     }
     out->mesh_u_attrs = glGetUniformLocation(out->mesh, "u_attrs");
     out->points_u_point_size = glGetUniformLocation(out->points, "u_point_size");
     out->points_u_has_color = glGetUniformLocation(out->points, "u_has_color");
+    out->outline_u_attrs = glGetUniformLocation(out->outline, "u_attrs");
+    out->outline_u_outline = glGetUniformLocation(out->outline, "u_outline");
     out->checker_u_colours = glGetUniformLocation(out->checker, "u_colours");
     return true;
 }
@@ -287,6 +322,7 @@ void rr_render_programs_destroy(struct rr_render_programs *p)
     /* glDeleteProgram ignores 0. */
     glDeleteProgram(p->mesh);
     glDeleteProgram(p->points);
+    glDeleteProgram(p->outline);
     glDeleteProgram(p->checker);
     memset(p, 0, sizeof(*p));
 }

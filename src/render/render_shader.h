@@ -3,9 +3,12 @@
  * render_shader — the renderer's GLSL programs and the interface they share with the C side:
  * attribute locations, uniform/storage block bindings and the per-instance record layout.
  *   mesh:    PBR metal-roughness (one key light + hemisphere ambient), unlit, alpha mask,
- *            per-instance tint / colour override / see-through / selection highlight, cut
+ *            per-instance tint / colour override / see-through / faint selection fill, cut
  *            planes through gl_ClipDistance.
  *   points:  the same instance data for point clouds (GL_POINTS, fixed pixel size).
+ *   outline: the selection outline: the mesh vertex stage with each vertex pushed a fixed
+ *            number of pixels out along its normal on screen, in a flat colour; with colour
+ *            writes off it also marks the selected silhouettes in the stencil.
  *   checker: the over-budget checkerboard (a fullscreen triangle from gl_VertexID).
  * Shading happens in linear light; the fragment shaders encode sRGB themselves because the
  * target is plain RGBA8 that the stream converts to YUV as display values.
@@ -99,11 +102,14 @@ struct rr_render_programs {
     GLuint points;
     GLint points_u_point_size;
     GLint points_u_has_color;
+    GLuint outline;
+    GLint outline_u_attrs;
+    GLint outline_u_outline; /* vec3: viewport width, height, push in pixels */
     GLuint checker;
     GLint checker_u_colours; /* vec4[2] */
 };
 
-/* Compile and link all three. false with err naming the program and GL's log. */
+/* Compile and link all four. false with err naming the program and GL's log. */
 bool rr_render_programs_create(struct rr_render_programs *out, char *err, size_t err_size);
 void rr_render_programs_destroy(struct rr_render_programs *p);
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * renderer — the renderer's lifetime and the GL half of a frame: targets, per-frame buffers,
- * the passes over render_frame's batches, the checkerboard and the timer queries.
+ * the passes over render_frame's batches, the selection outline, the checkerboard and the
+ * timer queries.
  * Threads: the render thread (see render.h).
  */
 #include "render.h"
@@ -26,6 +27,9 @@
 /* Timer queries in flight: results arrive a frame or two late; more would only add lag. */
 #define QUERY_RING 4
 
+/* Width of the selection outline in pixels of an eye's image. */
+#define OUTLINE_PIXELS 3.0f
+
 /* Checkerboard colours (display-encoded): mid and light grey, unmistakable for a scene. */
 static const float checker_colours[2][4] = {{0.25f, 0.25f, 0.25f, 1.0f},
                                             {0.75f, 0.75f, 0.75f, 1.0f}};
@@ -37,7 +41,7 @@ struct rr_renderer {
     struct rr_render_programs progs;
 
     GLuint colour_tex;
-    GLuint depth_rb;
+    GLuint depth_rb; /* depth and stencil: the stencil marks selected silhouettes */
     GLuint fbo;
     GLuint empty_vao; /* the checkerboard's triangle comes from gl_VertexID */
     GLuint white_tex; /* bound to texture slots a material leaves empty */
@@ -49,6 +53,15 @@ struct rr_renderer {
      * it once. */
     GLuint instance_buf;
     GLuint command_buf; /* struct rr_draw_command[] */
+    GLuint outline_buf; /* struct rr_draw_command[] of the selection outline */
+
+    /* The selected instances of the frame's commands, as commands into the same instance
+     * buffer, in runs per eye that share a buffer set (one multi-draw each). */
+    struct rr_draw_command *outline_cmds;
+    size_t outline_cmd_count, outline_cmd_cap;
+    struct outline_batch *outline_batches;
+    size_t outline_batch_count, outline_batch_cap;
+    uint32_t outline_eye_first[2], outline_eye_count[2];
 
     GLuint queries[QUERY_RING];
     bool query_pending[QUERY_RING];
@@ -58,6 +71,13 @@ struct rr_renderer {
     struct rr_asset_registry reg;
     struct rr_frame_plan plan;
     bool naive; /* the benchmark's baseline, see render_internal.h */
+};
+
+/* One multi-draw of the outline passes: commands of one buffer set. */
+struct outline_batch {
+    struct rr_gpu_buffer_set *set;
+    uint32_t first_command; /* into outline_cmds */
+    uint32_t command_count;
 };
 
 static bool fail(char *err, size_t err_size, const char *msg)
@@ -106,10 +126,12 @@ static bool create_targets(struct rr_renderer *r, char *err, size_t err_size)
     glTextureParameteri(r->colour_tex, GL_TEXTURE_MIN_FILTER, GL_NEAREST);
     glTextureParameteri(r->colour_tex, GL_TEXTURE_MAG_FILTER, GL_NEAREST);
     glCreateRenderbuffers(1, &r->depth_rb);
-    glNamedRenderbufferStorage(r->depth_rb, GL_DEPTH_COMPONENT32F, w, h);
+    /* The reversed-Z float depth, plus the stencil the outline needs. */
+    glNamedRenderbufferStorage(r->depth_rb, GL_DEPTH32F_STENCIL8, w, h);
     glCreateFramebuffers(1, &r->fbo);
     glNamedFramebufferTexture(r->fbo, GL_COLOR_ATTACHMENT0, r->colour_tex, 0);
-    glNamedFramebufferRenderbuffer(r->fbo, GL_DEPTH_ATTACHMENT, GL_RENDERBUFFER, r->depth_rb);
+    glNamedFramebufferRenderbuffer(r->fbo, GL_DEPTH_STENCIL_ATTACHMENT, GL_RENDERBUFFER,
+                                   r->depth_rb);
     if (glCheckNamedFramebufferStatus(r->fbo, GL_FRAMEBUFFER) != GL_FRAMEBUFFER_COMPLETE)
         return fail(err, err_size, "renderer: the render target framebuffer is incomplete");
 
@@ -130,6 +152,7 @@ static bool create_targets(struct rr_renderer *r, char *err, size_t err_size)
     glNamedBufferStorage(r->eye_ubo, 2 * r->eye_stride, NULL, GL_DYNAMIC_STORAGE_BIT);
     glCreateBuffers(1, &r->instance_buf);
     glCreateBuffers(1, &r->command_buf);
+    glCreateBuffers(1, &r->outline_buf);
     glCreateQueries(GL_TIME_ELAPSED, QUERY_RING, r->queries);
     GLenum e = glGetError();
     if (e != GL_NO_ERROR) {
@@ -194,11 +217,13 @@ void rr_renderer_destroy(struct rr_renderer **renderer_ptr)
         glDeleteTextures(1, &r->colour_tex);
         glDeleteTextures(1, &r->white_tex);
         glDeleteVertexArrays(1, &r->empty_vao);
-        GLuint bufs[3] = {r->eye_ubo, r->instance_buf, r->command_buf};
-        glDeleteBuffers(3, bufs);
+        GLuint bufs[4] = {r->eye_ubo, r->instance_buf, r->command_buf, r->outline_buf};
+        glDeleteBuffers(4, bufs);
         glDeleteQueries(QUERY_RING, r->queries);
     }
     rr_frame_plan_free(&r->plan);
+    free(r->outline_cmds);
+    free(r->outline_batches);
     rr_render_egl_close(&r->egl);
     free(r);
 }
@@ -488,6 +513,149 @@ static uint32_t draw_scene(struct rr_renderer *r)
     return calls;
 }
 
+/* Grow *arr to @p need elements of @p size; false when out of memory. */
+static bool grow(void **arr, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return true;
+    size_t n = *cap ? *cap : 16;
+    while (n < need)
+        n *= 2;
+    void *p = realloc(*arr, n * size);
+    if (!p)
+        return false;
+    *arr = p;
+    *cap = n;
+    return true;
+}
+
+/* The selection outline's draws: per eye, every selected instance of the eye's mesh commands
+ * (runs of consecutive ones in a command stay one command), drawn from the frame's instance
+ * buffer; neighbouring commands of one buffer set are one multi-draw, whatever their
+ * material. Point clouds get no outline. A frame without a selected draw collects nothing
+ * and draws no outline pass. false when out of memory. */
+static bool build_outlines(struct rr_renderer *r)
+{
+    const struct rr_frame_plan *p = &r->plan;
+    r->outline_cmd_count = r->outline_batch_count = 0;
+    for (int e = 0; e < 2; e++)
+        r->outline_eye_first[e] = r->outline_eye_count[e] = 0;
+    bool any = false;
+    for (size_t i = 0; i < p->record_count && !any; i++)
+        any = (p->records[i].flags & RR_DRAW_SELECTED) != 0;
+    if (!any)
+        return true;
+    /* At most one command per instance and one batch per command. */
+    if (!grow((void **)&r->outline_cmds, &r->outline_cmd_cap, p->instance_count,
+              sizeof(*r->outline_cmds)) ||
+        !grow((void **)&r->outline_batches, &r->outline_batch_cap, p->instance_count,
+              sizeof(*r->outline_batches)))
+        return false;
+    for (int e = 0; e < 2; e++) {
+        r->outline_eye_first[e] = (uint32_t)r->outline_batch_count;
+        struct outline_batch *ob = NULL;
+        for (uint32_t bi = 0; bi < p->eye_batch_count[e]; bi++) {
+            const struct rr_frame_batch *b = &p->batches[p->eye_batch_first[e] + bi];
+            if (b->state & RR_BATCH_POINTS)
+                continue;
+            struct rr_gpu_buffer_set *set = &b->gpu->sets[b->set];
+            for (uint32_t ci = 0; ci < b->command_count; ci++) {
+                const struct rr_draw_command *c = &p->commands[b->first_command + ci];
+                bool run = false;
+                for (uint32_t k = 0; k < c->instance_count; k++) {
+                    uint32_t slot = c->base_instance + k;
+                    bool selected = (p->instances[slot].flags & RR_DRAW_SELECTED) != 0;
+                    if (selected && run) {
+                        r->outline_cmds[r->outline_cmd_count - 1].instance_count++;
+                    } else if (selected) {
+                        if (!ob || ob->set != set) {
+                            ob = &r->outline_batches[r->outline_batch_count++];
+                            *ob = (struct outline_batch){
+                                .set = set,
+                                .first_command = (uint32_t)r->outline_cmd_count,
+                            };
+                        }
+                        r->outline_cmds[r->outline_cmd_count++] = (struct rr_draw_command){
+                            .count = c->count,
+                            .instance_count = 1,
+                            .first_index = c->first_index,
+                            .base_vertex = c->base_vertex,
+                            .base_instance = slot,
+                        };
+                        ob->command_count++;
+                    }
+                    run = selected;
+                }
+            }
+        }
+        r->outline_eye_count[e] = (uint32_t)r->outline_batch_count - r->outline_eye_first[e];
+    }
+    return true;
+}
+
+/* The outline after both of an eye's passes, in two passes over the selected instances:
+ *  1. stencil ← 1 where they cover, colour and depth writes off, depth test off: the mark is
+ *     the whole silhouette, hidden parts included, so that pass 2 never paints over the
+ *     selected object itself, even where something nearer hides part of it;
+ *  2. the same geometry pushed OUTLINE_PIXELS out on screen, flat orange, where the stencil
+ *     is not 1, depth test off: a ring just outside the silhouette, on top of everything, so
+ *     a selected object behind others still shows where it is.
+ * Culling is off in both (the push is along normals, back faces widen the ring too). Returns
+ * the GL calls. */
+static uint32_t draw_outlines(struct rr_renderer *r)
+{
+    if (r->outline_batch_count == 0)
+        return 0;
+    glNamedBufferData(r->outline_buf, (GLsizeiptr)(r->outline_cmd_count * sizeof(*r->outline_cmds)),
+                      r->outline_cmds, GL_STREAM_DRAW);
+    glBindBuffer(GL_DRAW_INDIRECT_BUFFER, r->outline_buf);
+    glUseProgram(r->progs.outline);
+    glDisable(GL_CULL_FACE);
+    glDisable(GL_BLEND);
+    glDisable(GL_DEPTH_TEST);
+    glDepthMask(GL_FALSE);
+    glEnable(GL_STENCIL_TEST);
+    uint32_t calls = 0;
+    for (int e = 0; e < 2; e++) {
+        if (r->outline_eye_count[e] == 0)
+            continue;
+        glViewport((GLint)(e * r->cfg.eye_width), 0, (GLsizei)r->cfg.eye_width,
+                   (GLsizei)r->cfg.eye_height);
+        glBindBufferRange(GL_UNIFORM_BUFFER, RR_UBO_EYE, r->eye_ubo, (GLintptr)e * r->eye_stride,
+                          sizeof(struct rr_eye_block));
+        for (int pass = 0; pass < 2; pass++) {
+            bool ring = pass == 1;
+            glColorMask(ring, ring, ring, ring);
+            glStencilFunc(ring ? GL_NOTEQUAL : GL_ALWAYS, 1, 0xffu);
+            glStencilOp(GL_KEEP, GL_KEEP, ring ? GL_KEEP : GL_REPLACE);
+            glUniform3f(r->progs.outline_u_outline, (float)r->cfg.eye_width,
+                        (float)r->cfg.eye_height, ring ? OUTLINE_PIXELS : 0.0f);
+            uint32_t attrs = UINT32_MAX;
+            for (uint32_t i = 0; i < r->outline_eye_count[e]; i++) {
+                const struct outline_batch *ob = &r->outline_batches[r->outline_eye_first[e] + i];
+                struct rr_gpu_buffer_set *set = ob->set;
+                if (attrs != set->attrs) {
+                    glUniform1ui(r->progs.outline_u_attrs, set->attrs);
+                    attrs = set->attrs;
+                }
+                bind_instances(r, set->vao, &set->instance_buffer);
+                glBindVertexArray(set->vao);
+                glMultiDrawElementsIndirect(
+                    GL_TRIANGLES, set->index_size == 2 ? GL_UNSIGNED_SHORT : GL_UNSIGNED_INT,
+                    (const void *)((uintptr_t)ob->first_command * sizeof(struct rr_draw_command)),
+                    (GLsizei)ob->command_count, 0);
+                calls++;
+            }
+        }
+    }
+    glColorMask(GL_TRUE, GL_TRUE, GL_TRUE, GL_TRUE);
+    glStencilFunc(GL_ALWAYS, 0, ~0u);
+    glStencilOp(GL_KEEP, GL_KEEP, GL_KEEP);
+    glDisable(GL_STENCIL_TEST);
+    glBindBuffer(GL_DRAW_INDIRECT_BUFFER, 0);
+    return calls;
+}
+
 static void draw_checker(struct rr_renderer *r)
 {
     glDisable(GL_DEPTH_TEST);
@@ -546,7 +714,8 @@ bool rr_renderer_draw(struct rr_renderer *r, const struct rr_scene_view *view,
     st.draws_total = view ? (uint32_t)view->draw_count : 0;
     uint64_t primitives = counts.triangles_visible + counts.points_visible;
     st.over_budget = r->cfg.primitive_budget && primitives > r->cfg.primitive_budget;
-    if (!st.over_budget && !rr_frame_build(&r->plan, view, visible, fe, !r->naive, &counts))
+    if (!st.over_budget &&
+        (!rr_frame_build(&r->plan, view, visible, fe, !r->naive, &counts) || !build_outlines(r)))
         return fail(err, err_size, "renderer: out of memory");
 
     uint32_t slot = r->query_next;
@@ -559,7 +728,9 @@ bool rr_renderer_draw(struct rr_renderer *r, const struct rr_scene_view *view,
                  r->cfg.clear_colour[3]);
     glClearDepth(0.0); /* reversed Z: 0 is infinitely far */
     glDepthMask(GL_TRUE);
-    glClear(GL_COLOR_BUFFER_BIT | GL_DEPTH_BUFFER_BIT);
+    /* The stencil too, every frame: depth and stencil share each texel, so clearing depth
+     * alone would be a masked (slower) clear. */
+    glClear(GL_COLOR_BUFFER_BIT | GL_DEPTH_BUFFER_BIT | GL_STENCIL_BUFFER_BIT);
     uint32_t planes = 0;
     if (st.over_budget) {
         draw_checker(r);
@@ -574,6 +745,8 @@ bool rr_renderer_draw(struct rr_renderer *r, const struct rr_scene_view *view,
         glBlendFuncSeparate(GL_SRC_ALPHA, GL_ONE_MINUS_SRC_ALPHA, GL_ONE, GL_ONE_MINUS_SRC_ALPHA);
         glEnable(GL_PROGRAM_POINT_SIZE);
         st.gl_draw_calls = draw_scene(r);
+        st.outline_draws = draw_outlines(r);
+        st.gl_draw_calls += st.outline_draws;
         glDisable(GL_PROGRAM_POINT_SIZE);
         glDepthFunc(GL_LESS);
     }
