@@ -8,11 +8,15 @@
  * Three view directions show how culling scales: facing the grid, turned so that about half
  * of it is in view, and turned away. Samples of the two renderers alternate.
  * A frame is rr_renderer_draw + glFinish (llvmpipe rasterises asynchronously).
+ * The CPU culling alone (rr_frame_cull, render_frame.h) is timed too, per view: over the
+ * kept BVH against the linear loop on the same view, on this grid and on a 100 × 100 grid of
+ * the same spheres, with the frame that builds the tree.
  * The exit status says whether everything ran, never whether a figure is good.
  * Threads: main only (the render thread).
  */
 #include "bench_stats.h"
 #include "render.h"
+#include "render_frame.h"
 #include "render_internal.h"
 
 #include "openrr/asset.h"
@@ -29,15 +33,18 @@
 #define GRID 10          /* GRID × GRID instances */
 #define SPACING 2.5f     /* metres between sphere centres (radius 1) */
 #define GRID_DISTANCE 20 /* metres from the eyes to the grid's plane */
+#define CULL_GRID 100    /* the culling figures' larger grid: CULL_GRID × CULL_GRID */
+#define NEAR_PLANE 0.05f /* the renderer's default */
 
 struct params {
     uint32_t triangles_per_mesh;
     uint32_t eye_width, eye_height;
-    unsigned frames; /* timed frames per renderer and view */
+    unsigned frames;     /* timed frames per renderer and view */
+    unsigned cull_calls; /* timed rr_frame_cull calls per path, view and grid */
 };
 
-static const struct params full_params = {50000, 1280, 720, 5};
-static const struct params quick_params = {5000, 320, 180, 2};
+static const struct params full_params = {50000, 1280, 720, 5, 101};
+static const struct params quick_params = {5000, 320, 180, 2, 21};
 
 struct view_dir {
     const char *name;
@@ -57,6 +64,15 @@ struct figure {
     struct rr_render_stats stats[2];
 };
 
+/* rr_frame_cull alone on one grid and view: median wall times in microseconds. */
+struct cull_figure {
+    size_t draws, visible;
+    double linear_us; /* generation 0: every box against both frusta */
+    double bvh_us;    /* over the tree kept from an earlier call */
+    double build_us;  /* the call that builds the tree (the linear loop, then the build) */
+    struct rr_bvh_cull_stats stats; /* of a traversal */
+};
+
 static void usage(FILE *out)
 {
     fprintf(out,
@@ -65,14 +81,15 @@ static void usage(FILE *out)
             "Renders a %dx%d grid of a generated sphere (5 M triangles in all) for two eyes at\n"
             "2 x 1280 x 720 with libopenrr_render and with the naive baseline (one draw call per\n"
             "mesh part, no culling), facing the grid, half turned and turned away, and prints a\n"
-            "table plus one BENCH {json} line per figure.\n"
+            "table plus one BENCH {json} line per figure. Then times the CPU culling alone\n"
+            "(BVH against the linear loop) on that grid and on a %dx%d one.\n"
             "\n"
             "  --quick  50 k triangles at 2 x 320 x 180, 2 frames (for the test suite)\n"
             "  --help   this text\n"
             "\n"
             "Exit status: 0 when every figure was measured, 1 on a functional error, 2 on bad\n"
             "usage. The figures never change the exit status.\n",
-            GRID, GRID);
+            GRID, GRID, CULL_GRID, CULL_GRID);
 }
 
 /* Generate and convert the sphere; the path of the .rrasset in @p out. */
@@ -94,6 +111,27 @@ static bool make_asset(const char *dir, uint32_t triangles, char *out, size_t ou
     fprintf(stderr, "bench_render: built without openrr-convert\n");
     return false;
 #endif
+}
+
+/* side × side instances of the sphere 2.5 m apart on the plane z = −20, centred on the z axis. */
+static struct rr_scene_draw *grid_of(const struct rr_asset *asset, int side)
+{
+    struct rr_scene_draw *draws = calloc((size_t)side * side, sizeof(*draws));
+    for (int i = 0; draws && i < side * side; i++) {
+        struct rr_scene_draw *d = &draws[i];
+        *d = (struct rr_scene_draw){
+            .asset = asset,
+            .mesh_index = 0,
+            .world = {1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1},
+            .tint = {1, 1, 1, 1},
+            .material_override = -1,
+            .entity_id = (uint32_t)i,
+        };
+        d->world[12] = ((float)(i % side) - (side - 1) / 2.0f) * SPACING;
+        d->world[13] = ((float)(i / side) - (side - 1) / 2.0f) * SPACING;
+        d->world[14] = -GRID_DISTANCE;
+    }
+    return draws;
 }
 
 static void eyes_for(struct rr_render_eye eyes[2], float yaw)
@@ -170,12 +208,107 @@ static bool measure(struct rr_renderer *r, const struct rr_scene_view *view,
     return ok;
 }
 
+/* The eyes as the renderer sets them up (renderer.c). */
+static void frame_eyes(const struct rr_render_eye eyes[2], struct rr_frame_eye fe[2])
+{
+    for (int e = 0; e < 2; e++) {
+        float view[16], proj[16];
+        rr_mat4_view_from_pose(view, eyes[e].position, eyes[e].orientation);
+        rr_mat4_projection_fov(proj, eyes[e].angle_left, eyes[e].angle_right, eyes[e].angle_up,
+                               eyes[e].angle_down, NEAR_PLANE);
+        rr_mat4_mul(fe[e].view_proj, proj, view);
+        memcpy(fe[e].position, eyes[e].position, sizeof(fe[e].position));
+        rr_frustum_from_matrix(&fe[e].frustum, fe[e].view_proj);
+    }
+}
+
+/* One rr_frame_cull; its wall time in microseconds, or -1 when it failed or took another path
+ * than @p path. */
+static double cull_once(struct rr_frame_plan *plan, struct rr_asset_registry *reg,
+                        const struct rr_scene_view *view, const struct rr_frame_eye fe[2],
+                        enum rr_frame_cull_path path, struct rr_frame_counts *counts)
+{
+    size_t visible = 0;
+    memset(counts, 0, sizeof(*counts));
+    uint64_t t0 = bench_now_ns();
+    bool ok = rr_frame_cull(plan, reg, view, fe, true, counts, &visible);
+    double us = (double)(bench_now_ns() - t0) / 1e3;
+    struct rr_frame_cull_info info;
+    rr_frame_cull_info(plan, &info);
+    if (!ok || info.last_path != path) {
+        fprintf(stderr, "bench_render: rr_frame_cull failed or took path %d instead of %d\n",
+                (int)info.last_path, (int)path);
+        return -1.0;
+    }
+    return us;
+}
+
+static bool measure_cull(struct rr_asset_registry *reg, const struct rr_scene_draw *draws, size_t n,
+                         const struct view_dir *dir, unsigned calls, struct cull_figure *fig)
+{
+    struct rr_render_eye eyes[2];
+    eyes_for(eyes, dir->yaw);
+    struct rr_frame_eye fe[2];
+    frame_eyes(eyes, fe);
+    struct rr_frame_plan plan;
+    memset(&plan, 0, sizeof(plan));
+    struct bench_samples lin, bvh, build;
+    unsigned builds = calls / 4 + 1; /* a build costs a few linear passes */
+    bool ok = bench_samples_init(&lin, calls) && bench_samples_init(&bvh, calls) &&
+              bench_samples_init(&build, builds);
+    struct rr_scene_view view = {.draws = draws, .draw_count = n};
+    struct rr_frame_counts c_lin, c_bvh;
+    /* Alternate: linear (generation 0), then a new generation culled twice (the second call
+     * builds), then over that tree; the first round warms up and is not kept. */
+    for (unsigned i = 0; i <= calls && ok; i++) {
+        view.generation = 0;
+        double l = cull_once(&plan, reg, &view, fe, RR_FRAME_CULL_LINEAR, &c_lin);
+        double b = -1.0;
+        view.generation = 1000 + i;
+        if (i <= builds) {
+            ok = ok && cull_once(&plan, reg, &view, fe, RR_FRAME_CULL_LINEAR, &c_bvh) >= 0;
+            b = cull_once(&plan, reg, &view, fe, RR_FRAME_CULL_BUILD, &c_bvh);
+        } else {
+            view.generation = 1000 + builds;
+        }
+        double t = cull_once(&plan, reg, &view, fe, RR_FRAME_CULL_BVH, &c_bvh);
+        ok = ok && l >= 0 && t >= 0 && (i > builds || b >= 0);
+        if (ok && i > 0) {
+            bench_samples_add(&lin, l);
+            bench_samples_add(&bvh, t);
+            if (i <= builds)
+                bench_samples_add(&build, b);
+        }
+    }
+    /* The two paths must agree, or the figures compare different work. */
+    if (ok &&
+        (c_lin.draws_rendered != c_bvh.draws_rendered || c_lin.draws_culled != c_bvh.draws_culled ||
+         c_lin.draws_invalid != c_bvh.draws_invalid)) {
+        fprintf(stderr, "bench_render: the BVH and the linear loop disagree\n");
+        ok = false;
+    }
+    struct rr_frame_cull_info info;
+    rr_frame_cull_info(&plan, &info);
+    fig->draws = n;
+    fig->visible = c_bvh.draws_rendered;
+    fig->linear_us = bench_samples_median(&lin);
+    fig->bvh_us = bench_samples_median(&bvh);
+    fig->build_us = bench_samples_median(&build);
+    fig->stats = info.last_stats;
+    bench_samples_fini(&lin);
+    bench_samples_fini(&bvh);
+    bench_samples_fini(&build);
+    rr_frame_plan_free(&plan);
+    return ok;
+}
+
 static double ratio(double a, double b)
 {
     return a >= 0 && b > 0 ? a / b : -1.0;
 }
 
-static void report(const struct params *p, uint64_t scene_triangles, const struct figure *figs)
+static void report(const struct params *p, uint64_t scene_triangles, const struct figure *figs,
+                   const struct cull_figure culls[][2])
 {
     printf("\nbench_render: %d instances, %llu triangles, 2 x %u x %u, median of %u frames\n\n",
            GRID * GRID, (unsigned long long)scene_triangles, p->eye_width, p->eye_height,
@@ -213,14 +346,47 @@ static void report(const struct params *p, uint64_t scene_triangles, const struc
             (unsigned long long)f->stats[1].triangles_rendered,
             ratio((double)f->stats[0].triangles_rendered, (double)f->stats[1].triangles_rendered));
     }
+    printf("\nculling alone (rr_frame_cull on the CPU), median of %u calls per path, wall us\n\n",
+           p->cull_calls);
+    printf("%-7s %6s %7s %10s %8s %7s %9s %6s %6s\n", "view", "draws", "visible", "linear us",
+           "bvh us", "ratio", "build us", "nodes", "tests");
+    for (size_t v = 0; v < VIEW_COUNT; v++) {
+        for (int k = 0; k < 2; k++) {
+            const struct cull_figure *c = &culls[v][k];
+            printf("%-7s %6zu %7zu %10.1f %8.1f %6.3fx %9.1f %6u %6u\n", views[v].name, c->draws,
+                   c->visible, c->linear_us, c->bvh_us, ratio(c->bvh_us, c->linear_us), c->build_us,
+                   c->stats.nodes_visited, c->stats.boxes_tested);
+        }
+    }
+    printf("\n");
+    for (size_t v = 0; v < VIEW_COUNT; v++) {
+        for (int k = 0; k < 2; k++) {
+            const struct cull_figure *c = &culls[v][k];
+            printf("BENCH {\"name\":\"render_%s_cull%s_us\",\"value\":%.3f,\"anchor\":%.3f,"
+                   "\"ratio\":%.4f,\"unit\":\"us\"}\n",
+                   views[v].name, k ? "_10k" : "", c->bvh_us, c->linear_us,
+                   ratio(c->bvh_us, c->linear_us));
+        }
+    }
+    for (int k = 0; k < 2; k++) {
+        const struct cull_figure *c = &culls[0][k];
+        printf("BENCH {\"name\":\"render_cull_build%s_us\",\"value\":%.3f,\"anchor\":%.3f,"
+               "\"ratio\":%.4f,\"unit\":\"us\"}\n",
+               k ? "_10k" : "", c->build_us, c->linear_us, ratio(c->build_us, c->linear_us));
+    }
     double load[3] = {-1, -1, -1};
     getloadavg(load, 3);
     printf("\nnotes: frame = rr_renderer_draw + glFinish (wall); cpu = CPU time of all threads\n"
            "       (llvmpipe's rasteriser threads included) over the same span; ratio = openrr /\n"
            "       naive, lower is better. naive = one draw call per mesh part, no culling, no\n"
            "       batching, all state bound per draw; same shaders, buffers and target.\n"
+           "       culling: linear = every draw's box against both frusta (generation 0);\n"
+           "       bvh = over the tree kept from an earlier call, ratio = bvh / linear; build =\n"
+           "       the call that builds the tree (a linear pass, then the build); nodes, tests =\n"
+           "       nodes visited and boxes tested one by one in a traversal. 10k = a %dx%d grid\n"
+           "       of the same spheres, same spacing and plane.\n"
            "       load average at the end: %.2f %.2f %.2f\n",
-           load[0], load[1], load[2]);
+           CULL_GRID, CULL_GRID, load[0], load[1], load[2]);
 }
 
 int main(int argc, char **argv)
@@ -247,7 +413,10 @@ int main(int argc, char **argv)
     struct rr_asset *asset = NULL;
     struct rr_renderer *r = NULL;
     struct rr_render_asset *handle = NULL;
-    struct rr_scene_draw *draws = NULL;
+    struct rr_scene_draw *draws = NULL, *many = NULL;
+    struct rr_asset_registry reg;
+    struct rr_render_asset *reg_handle = NULL;
+    memset(&reg, 0, sizeof(reg));
     fprintf(stderr, "bench: generating a %u-triangle sphere and converting it\n",
             p->triangles_per_mesh);
     if (!make_asset(dir, p->triangles_per_mesh, path, sizeof(path)))
@@ -268,24 +437,12 @@ int main(int argc, char **argv)
     }
     fprintf(stderr, "bench: %s display, %s\n", rr_renderer_platform_name(r),
             rr_renderer_gl_renderer(r));
-    draws = calloc(GRID * GRID, sizeof(*draws));
-    if (!draws)
+    draws = grid_of(asset, GRID);
+    many = grid_of(asset, CULL_GRID);
+    if (!draws || !many)
         goto out;
-    for (int i = 0; i < GRID * GRID; i++) {
-        struct rr_scene_draw *d = &draws[i];
-        *d = (struct rr_scene_draw){
-            .asset = asset,
-            .mesh_index = 0,
-            .world = {1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1},
-            .tint = {1, 1, 1, 1},
-            .material_override = -1,
-            .entity_id = (uint32_t)i,
-        };
-        d->world[12] = ((float)(i % GRID) - (GRID - 1) / 2.0f) * SPACING;
-        d->world[13] = ((float)(i / GRID) - (GRID - 1) / 2.0f) * SPACING;
-        d->world[14] = -GRID_DISTANCE;
-    }
-    struct rr_scene_view view = {.draws = draws, .draw_count = GRID * GRID};
+    /* A static scene: one generation, so the renderer keeps its culling tree. */
+    struct rr_scene_view view = {.draws = draws, .draw_count = GRID * GRID, .generation = 1};
     struct figure figs[VIEW_COUNT];
     memset(figs, 0, sizeof(figs));
     for (size_t v = 0; v < VIEW_COUNT; v++) {
@@ -293,18 +450,34 @@ int main(int argc, char **argv)
         if (!measure(r, &view, &views[v], p->frames, &figs[v]))
             goto out;
     }
+    /* The culling figures use their own registry and plan: rr_frame_cull is internal. */
+    if (!rr_asset_registry_get(&reg, asset, &reg_handle, err, sizeof(err))) {
+        fprintf(stderr, "bench_render: %s\n", err);
+        goto out;
+    }
+    struct cull_figure culls[VIEW_COUNT][2];
+    memset(culls, 0, sizeof(culls));
+    fprintf(stderr, "bench: culling alone, %u calls per path, view and grid\n", p->cull_calls);
+    for (size_t v = 0; v < VIEW_COUNT; v++)
+        if (!measure_cull(&reg, draws, GRID * GRID, &views[v], p->cull_calls, &culls[v][0]) ||
+            !measure_cull(&reg, many, CULL_GRID * CULL_GRID, &views[v], p->cull_calls,
+                          &culls[v][1]))
+            goto out;
     size_t meshes = 0;
     const struct rr_asset_mesh *m = rr_asset_section_data(asset, RR_SECTION_MESHES, &meshes);
     uint64_t scene_triangles = meshes ? (uint64_t)m[0].index_count / 3 * GRID * GRID : 0;
-    report(p, scene_triangles, figs);
+    report(p, scene_triangles, figs, culls);
     status = 0;
 out:
+    if (reg_handle)
+        rr_asset_registry_release(&reg, reg_handle);
     if (r) {
         rr_renderer_asset_release(r, &handle);
         rr_renderer_destroy(&r);
     }
     rr_asset_close(&asset);
     free(draws);
+    free(many);
     char cmd[128];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     if (system(cmd) != 0)

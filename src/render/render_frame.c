@@ -36,9 +36,8 @@ static bool finite4(const float v[4])
 /* Whether a draw's own state (not its materials) puts it in the blended pass. */
 static bool draw_blends(const struct rr_scene_draw *d)
 {
+    /* A tint changes the colour, never the alpha: tinted draws stay in the opaque pass. */
     if (d->flags & RR_DRAW_SEE_THROUGH)
-        return true;
-    if ((d->flags & RR_DRAW_TINTED) && d->tint[3] < 1.0f)
         return true;
     return d->colour_override[3] > 0.0f && d->colour_override[3] < 1.0f;
 }
@@ -54,56 +53,96 @@ static void fill_record(struct rr_instance_record *rec, const struct rr_scene_dr
     rec->pad[0] = rec->pad[1] = 0;
 }
 
-bool rr_frame_cull(struct rr_frame_plan *plan, struct rr_asset_registry *reg,
-                   const struct rr_scene_view *view, const struct rr_frame_eye eyes[2], bool cull,
-                   struct rr_frame_counts *counts, size_t *out_visible)
+enum draw_status { DRAW_INVALID, DRAW_EMPTY, DRAW_OK };
+
+/* What culling needs of a draw's GPU asset. */
+struct draw_info {
+    struct rr_gpu_asset *gpu;
+    const float *bmin, *bmax;
+    uint64_t triangles, points;
+};
+
+/* Whether the draw can be drawn (DRAW_INVALID: counted in draws_invalid), and whether it has
+ * anything to draw (DRAW_EMPTY: counted in draws_culled). */
+static enum draw_status validate(struct rr_asset_registry *reg, const struct rr_scene_draw *d,
+                                 struct draw_info *out)
 {
-    *out_visible = 0;
-    plan->record_count = 0;
-    size_t n = view ? view->draw_count : 0;
-    if (n == 0)
-        return true;
-    if (!view->draws || !RESERVE(plan->visible, plan->visible_cap, n) ||
-        !RESERVE(plan->records, plan->record_cap, n)) {
-        counts->draws_invalid += view->draws ? 0 : (uint32_t)n;
-        return view->draws == NULL;
-    }
-    size_t vis = 0;
-    for (size_t i = 0; i < n; i++) {
-        const struct rr_scene_draw *d = &view->draws[i];
-        struct rr_gpu_asset *g = d->asset ? rr_asset_registry_find(reg, d->asset) : NULL;
-        const float *bmin = NULL, *bmax = NULL;
-        uint64_t triangles = 0, points = 0;
-        bool valid = g && rr_mat4_is_valid_affine(d->world);
-        if (valid && d->mesh_index == UINT32_MAX) {
-            valid = d->cloud_index < g->cloud_count;
-            if (valid) {
-                bmin = g->clouds[d->cloud_index].bounds_min;
-                bmax = g->clouds[d->cloud_index].bounds_max;
-                points = g->clouds[d->cloud_index].point_count;
-            }
-        } else if (valid) {
-            valid =
-                d->mesh_index < g->mesh_count && d->material_override >= -1 &&
-                (d->material_override < 0 || (uint32_t)d->material_override < g->material_count);
-            if (valid) {
-                bmin = g->meshes[d->mesh_index].bounds_min;
-                bmax = g->meshes[d->mesh_index].bounds_max;
-                triangles = g->meshes[d->mesh_index].index_count / 3;
-            }
+    memset(out, 0, sizeof(*out));
+    struct rr_gpu_asset *g = d->asset ? rr_asset_registry_find(reg, d->asset) : NULL;
+    bool valid = g && rr_mat4_is_valid_affine(d->world);
+    if (valid && d->mesh_index == UINT32_MAX) {
+        valid = d->cloud_index < g->cloud_count;
+        if (valid) {
+            out->bmin = g->clouds[d->cloud_index].bounds_min;
+            out->bmax = g->clouds[d->cloud_index].bounds_max;
+            out->points = g->clouds[d->cloud_index].point_count;
         }
-        /* A NaN tint would make the pixels undefined, not just odd: refuse it too. */
-        valid = valid && finite4(d->tint) && finite4(d->colour_override);
-        if (!valid) {
+    } else if (valid) {
+        valid = d->mesh_index < g->mesh_count && d->material_override >= -1 &&
+                (d->material_override < 0 || (uint32_t)d->material_override < g->material_count);
+        if (valid) {
+            out->bmin = g->meshes[d->mesh_index].bounds_min;
+            out->bmax = g->meshes[d->mesh_index].bounds_max;
+            out->triangles = g->meshes[d->mesh_index].index_count / 3;
+        }
+    }
+    /* A NaN tint would make the pixels undefined, not just odd: refuse it too. */
+    if (!valid || !finite4(d->tint) || !finite4(d->colour_override))
+        return DRAW_INVALID;
+    out->gpu = g;
+    return out->triangles == 0 && out->points == 0 ? DRAW_EMPTY : DRAW_OK;
+}
+
+/* Append draw @p i to the visible list (room for it is reserved). */
+static void add_visible(struct rr_frame_plan *plan, const struct rr_scene_draw *d, uint32_t i,
+                        const struct draw_info *info, const float centre[3], uint32_t mask,
+                        struct rr_frame_counts *counts, size_t *vis)
+{
+    struct rr_frame_visible *v = &plan->visible[*vis];
+    v->draw = i;
+    v->mask = mask;
+    v->gpu = info->gpu;
+    memcpy(v->centre, centre, sizeof(v->centre));
+    v->blend = draw_blends(d);
+    v->mirrored = rr_mat4_det3(d->world) < 0.0f;
+    fill_record(&plan->records[*vis], d, v->blend);
+    (*vis)++;
+    counts->draws_rendered++;
+    counts->triangles_visible += info->triangles;
+    counts->points_visible += info->points;
+}
+
+/* Every draw's box against both frusta (or none with @p cull false). With @p boxes, also the
+ * boxes of the draws that have geometry, for a tree (*box_count of them), and the number of
+ * draws without geometry in *empty. */
+static size_t cull_linear(struct rr_frame_plan *plan, struct rr_asset_registry *reg,
+                          const struct rr_scene_view *view, const struct rr_frame_eye eyes[2],
+                          bool cull, struct rr_frame_counts *counts, struct rr_bvh_prim *boxes,
+                          size_t *box_count, uint32_t *empty)
+{
+    size_t vis = 0;
+    for (size_t i = 0; i < view->draw_count; i++) {
+        const struct rr_scene_draw *d = &view->draws[i];
+        struct draw_info info;
+        enum draw_status status = validate(reg, d, &info);
+        if (status == DRAW_INVALID) {
             counts->draws_invalid++;
             continue;
         }
-        if (triangles == 0 && points == 0) {
+        if (status == DRAW_EMPTY) {
             counts->draws_culled++;
+            if (boxes)
+                (*empty)++;
             continue;
         }
         float centre[3], half[3];
-        rr_box_transform(d->world, bmin, bmax, centre, half);
+        rr_box_transform(d->world, info.bmin, info.bmax, centre, half);
+        if (boxes) {
+            struct rr_bvh_prim *b = &boxes[(*box_count)++];
+            memcpy(b->centre, centre, sizeof(centre));
+            memcpy(b->half, half, sizeof(half));
+            b->draw = (uint32_t)i;
+        }
         uint32_t mask = cull ? 0u : 3u;
         for (int e = 0; e < 2 && cull; e++)
             if (rr_frustum_test_box(&eyes[e].frustum, centre, half))
@@ -112,22 +151,182 @@ bool rr_frame_cull(struct rr_frame_plan *plan, struct rr_asset_registry *reg,
             counts->draws_culled++;
             continue;
         }
-        struct rr_frame_visible *v = &plan->visible[vis];
-        v->draw = (uint32_t)i;
-        v->mask = mask;
-        v->gpu = g;
-        memcpy(v->centre, centre, sizeof(centre));
-        v->blend = draw_blends(d);
-        v->mirrored = rr_mat4_det3(d->world) < 0.0f;
-        fill_record(&plan->records[vis], d, v->blend);
-        vis++;
-        counts->draws_rendered++;
-        counts->triangles_visible += triangles;
-        counts->points_visible += points;
+        add_visible(plan, d, (uint32_t)i, &info, centre, mask, counts, &vis);
     }
+    return vis;
+}
+
+static int compare_assets(const void *pa, const void *pb)
+{
+    uintptr_t a = (uintptr_t)((const struct rr_frame_bvh_asset *)pa)->asset;
+    uintptr_t b = (uintptr_t)((const struct rr_frame_bvh_asset *)pb)->asset;
+    return a < b ? -1 : a > b;
+}
+
+/* Note every asset the draws name, and what the registry holds for it. */
+static bool note_assets(struct rr_frame_bvh *b, struct rr_asset_registry *reg,
+                        const struct rr_scene_view *view)
+{
+    b->asset_count = 0;
+    const struct rr_asset *prev = NULL;
+    for (size_t i = 0; i < view->draw_count; i++) {
+        const struct rr_asset *a = view->draws[i].asset;
+        if (!a || a == prev) /* draws of one asset tend to be adjacent */
+            continue;
+        prev = a;
+        if (!RESERVE(b->assets, b->asset_cap, b->asset_count + 1))
+            return false;
+        b->assets[b->asset_count++].asset = a;
+    }
+    qsort(b->assets, b->asset_count, sizeof(*b->assets), compare_assets);
+    size_t unique = 0;
+    for (size_t i = 0; i < b->asset_count; i++) {
+        if (unique && b->assets[unique - 1].asset == b->assets[i].asset)
+            continue;
+        struct rr_frame_bvh_asset *a = &b->assets[unique++];
+        a->asset = b->assets[i].asset;
+        struct rr_gpu_asset *g = rr_asset_registry_find(reg, a->asset);
+        a->registered = g != NULL;
+        a->key_hash = g ? g->key_hash : 0;
+        a->key_size = g ? g->key_size : 0;
+    }
+    b->asset_count = unique;
+    return true;
+}
+
+/* Whether the registry still has every asset of the tree's view as it had it: same content
+ * means same meshes, bounds and counts, so the same validity and boxes. */
+static bool assets_unchanged(const struct rr_frame_bvh *b, struct rr_asset_registry *reg)
+{
+    for (size_t i = 0; i < b->asset_count; i++) {
+        const struct rr_frame_bvh_asset *a = &b->assets[i];
+        struct rr_gpu_asset *g = rr_asset_registry_find(reg, a->asset);
+        if ((g != NULL) != a->registered ||
+            (g && (g->key_hash != a->key_hash || g->key_size != a->key_size)))
+            return false;
+    }
+    return true;
+}
+
+/* Cull over the tree. 1 done; 0 a visible draw is no longer valid (the view changed under
+ * the same generation): nothing was counted, cull linearly; -1 out of memory. */
+static int cull_tree(struct rr_frame_plan *plan, struct rr_asset_registry *reg,
+                     const struct rr_scene_view *view, const struct rr_frame_eye eyes[2],
+                     struct rr_frame_counts *counts, size_t *out_visible)
+{
+    struct rr_frame_bvh *b = &plan->bvh;
+    size_t n = view->draw_count;
+    if (!RESERVE(b->masks, b->mask_cap, n))
+        return -1;
+    memset(b->masks, 0, n);
+    const struct rr_frustum frusta[2] = {eyes[0].frustum, eyes[1].frustum};
+    rr_bvh_cull(&b->tree, frusta, b->masks, &b->last_stats);
+    struct rr_frame_counts c;
+    memset(&c, 0, sizeof(c));
+    size_t vis = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!(i & 7) && i + 8 <= n) { /* skip culled draws eight at a time */
+            uint64_t word;
+            memcpy(&word, &b->masks[i], sizeof(word));
+            if (!word) {
+                i += 7;
+                continue;
+            }
+        }
+        if (!b->masks[i])
+            continue;
+        /* Only the draws drawn are validated again: what follows reads them, and the
+         * registry was checked as a whole. */
+        const struct rr_scene_draw *d = &view->draws[i];
+        struct draw_info info;
+        if (validate(reg, d, &info) != DRAW_OK)
+            return 0;
+        float centre[3], half[3];
+        rr_box_transform(d->world, info.bmin, info.bmax, centre, half);
+        add_visible(plan, d, (uint32_t)i, &info, centre, b->masks[i], &c, &vis);
+    }
+    size_t in_tree = b->tree.prim_count + b->tree.loose_count;
+    c.draws_invalid = b->draws_invalid;
+    c.draws_culled = b->draws_empty + (uint32_t)(in_tree - vis);
+    counts->draws_rendered += c.draws_rendered;
+    counts->draws_culled += c.draws_culled;
+    counts->draws_invalid += c.draws_invalid;
+    counts->triangles_visible += c.triangles_visible;
+    counts->points_visible += c.points_visible;
+    *out_visible = vis;
+    return 1;
+}
+
+bool rr_frame_cull(struct rr_frame_plan *plan, struct rr_asset_registry *reg,
+                   const struct rr_scene_view *view, const struct rr_frame_eye eyes[2], bool cull,
+                   struct rr_frame_counts *counts, size_t *out_visible)
+{
+    struct rr_frame_bvh *b = &plan->bvh;
+    *out_visible = 0;
+    plan->record_count = 0;
+    b->last_path = RR_FRAME_CULL_NONE;
+    memset(&b->last_stats, 0, sizeof(b->last_stats));
+    size_t n = view ? view->draw_count : 0;
+    uint64_t gen = n ? view->generation : 0;
+    /* Whether the last view culled was this one too (the naive baseline does not count). */
+    bool again = cull && gen != 0 && gen == b->last_generation && n == b->last_draw_count;
+    if (cull) {
+        b->last_generation = gen;
+        b->last_draw_count = n;
+    }
+    if (n == 0)
+        return true;
+    if (!view->draws || !RESERVE(plan->visible, plan->visible_cap, n) ||
+        !RESERVE(plan->records, plan->record_cap, n)) {
+        counts->draws_invalid += view->draws ? 0 : (uint32_t)n;
+        return view->draws == NULL;
+    }
+    bool tree_ok = cull && gen != 0 && n >= RR_FRAME_BVH_MIN_DRAWS && n <= RR_BVH_MAX_PRIMS;
+    if (tree_ok && b->valid && b->generation == gen && b->draw_count == n &&
+        assets_unchanged(b, reg)) {
+        int r = cull_tree(plan, reg, view, eyes, counts, out_visible);
+        if (r < 0)
+            return false;
+        if (r > 0) {
+            plan->record_count = *out_visible;
+            b->reuses++;
+            b->last_path = RR_FRAME_CULL_BVH;
+            return true;
+        }
+        b->valid = false;
+    }
+    /* A tree only for a view seen twice in a row: a scene that changes every frame (something
+     * being dragged) would pay for a tree each frame and never use it. Without the memory
+     * for one the frame is culled linearly all the same. */
+    bool build = tree_ok && again && RESERVE(b->boxes, b->box_cap, n);
+    size_t boxes = 0;
+    uint32_t empty = 0;
+    uint32_t invalid_before = counts->draws_invalid;
+    size_t vis =
+        cull_linear(plan, reg, view, eyes, cull, counts, build ? b->boxes : NULL, &boxes, &empty);
     plan->record_count = vis;
     *out_visible = vis;
+    b->last_path = cull ? RR_FRAME_CULL_LINEAR : RR_FRAME_CULL_NONE;
+    if (build) {
+        b->valid = rr_bvh_build(&b->tree, b->boxes, boxes) && note_assets(b, reg, view);
+        if (b->valid) {
+            b->generation = gen;
+            b->draw_count = n;
+            b->draws_invalid = counts->draws_invalid - invalid_before;
+            b->draws_empty = empty;
+            b->builds++;
+            b->last_path = RR_FRAME_CULL_BUILD;
+        }
+    }
     return true;
+}
+
+void rr_frame_cull_info(const struct rr_frame_plan *plan, struct rr_frame_cull_info *out)
+{
+    out->builds = plan->bvh.builds;
+    out->reuses = plan->bvh.reuses;
+    out->last_path = plan->bvh.last_path;
+    out->last_stats = plan->bvh.last_stats;
 }
 
 static int compare_items(const void *pa, const void *pb)
@@ -314,5 +513,9 @@ void rr_frame_plan_free(struct rr_frame_plan *plan)
     free(plan->instances);
     free(plan->commands);
     free(plan->batches);
+    rr_bvh_free(&plan->bvh.tree);
+    free(plan->bvh.assets);
+    free(plan->bvh.boxes);
+    free(plan->bvh.masks);
     memset(plan, 0, sizeof(*plan));
 }

@@ -11,12 +11,20 @@
  * frame's instance array, which the vertex shader reads as divisor-1 attributes from the
  * command's baseInstance. A draw's record is copied once per eye and part it appears in
  * (160 bytes each): cheap next to what llvmpipe spends per vertex on an indirection.
+ *
+ * Culling goes over a BVH of the draws' world boxes (render_bvh.h) kept in the plan: it is
+ * built on the second frame in a row with the same non-zero view generation (scene_view.h)
+ * and draw count, and reused while both stay the same and every asset the draws name is still
+ * registered with the same content. Other frames, views of fewer than
+ * RR_FRAME_BVH_MIN_DRAWS draws, and the naive baseline take the linear loop. Both give the
+ * same visible list (in draw order) and the same counts.
  * Threads: the render thread. No GL calls here.
  */
 #ifndef RR_RENDER_FRAME_H
 #define RR_RENDER_FRAME_H
 
 #include "render_asset.h"
+#include "render_bvh.h"
 #include "render_math.h"
 #include "render_shader.h"
 #include "scene_view.h"
@@ -73,6 +81,44 @@ struct rr_frame_item {
     float depth;     /* squared distance from the eye (blended items) */
 };
 
+/* Below this many draws the linear loop is as fast as a tree and needs no memory. */
+#define RR_FRAME_BVH_MIN_DRAWS 32u
+
+/* How rr_frame_cull culled. */
+enum rr_frame_cull_path {
+    RR_FRAME_CULL_NONE,   /* not at all: the naive baseline, or an empty view */
+    RR_FRAME_CULL_LINEAR, /* every draw's box against both frusta */
+    RR_FRAME_CULL_BUILD,  /* the linear loop, then a new tree for the next frames */
+    RR_FRAME_CULL_BVH,    /* over the tree of an earlier frame */
+};
+
+/* An asset the draws of the tree's view name, as the registry had it then. */
+struct rr_frame_bvh_asset {
+    const struct rr_asset *asset;
+    uint64_t key_hash, key_size; /* its GPU copy's content; 0, 0 when not registered */
+    bool registered;
+};
+
+/* The culling tree and what it was built from (render_frame.c). */
+struct rr_frame_bvh {
+    struct rr_bvh tree;
+    bool valid;
+    uint64_t generation; /* of the view the tree is for */
+    size_t draw_count;
+    uint32_t draws_invalid, draws_empty; /* of that view: invalid, and without geometry */
+    struct rr_frame_bvh_asset *assets;   /* sorted by pointer */
+    size_t asset_count, asset_cap;
+    uint64_t last_generation; /* of the last view culled (0: none) */
+    size_t last_draw_count;
+    struct rr_bvh_prim *boxes; /* collected while building */
+    size_t box_cap;
+    uint8_t *masks; /* per draw, filled by the traversal */
+    size_t mask_cap;
+    uint64_t builds, reuses;
+    enum rr_frame_cull_path last_path;
+    struct rr_bvh_cull_stats last_stats; /* of the last call's traversal */
+};
+
 /* Growable arrays reused from frame to frame. */
 struct rr_frame_plan {
     struct rr_frame_visible *visible;
@@ -89,6 +135,7 @@ struct rr_frame_plan {
     size_t batch_count, batch_cap;
     uint32_t eye_batch_first[2];
     uint32_t eye_batch_count[2];
+    struct rr_frame_bvh bvh;
 };
 
 struct rr_frame_eye {
@@ -102,9 +149,10 @@ struct rr_frame_counts {
     uint64_t triangles_visible, points_visible, triangles_rendered;
 };
 
-/* Cull @p view against @p eyes and fill plan->visible and plan->records. With @p cull false
- * every valid draw counts as visible to both eyes (the naive baseline). false only when out of
- * memory. */
+/* Cull @p view against @p eyes and fill plan->visible and plan->records, in draw order. With
+ * @p cull false every valid draw counts as visible to both eyes (the naive baseline). Counts
+ * are added to @p counts. false only when out of memory (a tree that cannot be built is not
+ * an error: the frame is culled linearly). */
 bool rr_frame_cull(struct rr_frame_plan *plan, struct rr_asset_registry *reg,
                    const struct rr_scene_view *view, const struct rr_frame_eye eyes[2], bool cull,
                    struct rr_frame_counts *counts, size_t *out_visible);
@@ -115,5 +163,15 @@ bool rr_frame_build(struct rr_frame_plan *plan, const struct rr_scene_view *view
                     size_t visible_count, const struct rr_frame_eye eyes[2], bool batch,
                     struct rr_frame_counts *counts);
 void rr_frame_plan_free(struct rr_frame_plan *plan);
+
+/* For tests and the benchmark: how many trees rr_frame_cull built, how many frames reused
+ * one, the path of the last call, and its traversal's figures (zero unless that was
+ * RR_FRAME_CULL_BVH). */
+struct rr_frame_cull_info {
+    uint64_t builds, reuses;
+    enum rr_frame_cull_path last_path;
+    struct rr_bvh_cull_stats last_stats;
+};
+void rr_frame_cull_info(const struct rr_frame_plan *plan, struct rr_frame_cull_info *out);
 
 #endif

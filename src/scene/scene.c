@@ -8,10 +8,19 @@
 #include "scene_math.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define DEFAULT_MAX_ENTITIES 1000000u
+
+/* Process-wide, so that the views of two scenes never share a generation (scene_view.h). */
+static _Atomic uint64_t last_generation;
+
+static void bump_generation(struct rr_scene *s)
+{
+    s->generation = atomic_fetch_add(&last_generation, 1) + 1;
+}
 
 /* ---- slots and ids ----------------------------------------------------------------------- */
 
@@ -132,6 +141,7 @@ static uint32_t alloc_entity(struct rr_scene *s, uint32_t parent, bool *out_oom)
     link_child(s, parent, slot);
     s->live++;
     s->dirty = true;
+    bump_generation(s);
     return slot;
 }
 
@@ -172,6 +182,7 @@ static void destroy_subtree(struct rr_scene *s, uint32_t slot)
         cur = parent;
     }
     s->dirty = true;
+    bump_generation(s);
 }
 
 /* ---- models ------------------------------------------------------------------------------ */
@@ -417,6 +428,7 @@ enum rr_scene_result rr_scene_create(const struct rr_scene_config *cfg, struct r
     rr_m4_identity(root->local);
     rr_m4_identity(root->world);
     s->next_plane_id = 1;
+    bump_generation(s); /* never 0, which would tell the renderer "unknown" */
     *out_scene = s;
     return RR_SCENE_SUCCESS;
 }
@@ -428,6 +440,7 @@ static void clear_locked(struct rr_scene *s)
     }
     s->plane_count = 0;
     s->dirty = true;
+    bump_generation(s);
 }
 
 void rr_scene_clear(struct rr_scene *s)
@@ -551,6 +564,7 @@ enum rr_scene_result rr_scene_entity_set_transform(struct rr_scene *s, uint32_t 
     }
     rr_m4_from_trs(t->position, q, t->scale, s->e[slot].local);
     s->dirty = true;
+    bump_generation(s);
     pthread_mutex_unlock(&s->lock);
     return RR_SCENE_SUCCESS;
 }
@@ -578,6 +592,7 @@ enum rr_scene_result rr_scene_entity_set_parent(struct rr_scene *s, uint32_t id,
         unlink_child(s, slot);
         link_child(s, pslot, slot);
         s->dirty = true;
+        bump_generation(s);
     }
     pthread_mutex_unlock(&s->lock);
     return res;
@@ -607,6 +622,7 @@ enum rr_scene_result rr_scene_entity_set_state(struct rr_scene *s, uint32_t id,
     }
     s->e[slot].state = *st;
     s->dirty = true;
+    bump_generation(s);
     pthread_mutex_unlock(&s->lock);
     return RR_SCENE_SUCCESS;
 }
@@ -626,6 +642,7 @@ enum rr_scene_result rr_scene_entity_set_color(struct rr_scene *s, uint32_t id, 
     if (rgba != NULL) {
         memcpy(e->color, rgba, sizeof(e->color));
     }
+    bump_generation(s);
     pthread_mutex_unlock(&s->lock);
     return RR_SCENE_SUCCESS;
 }
@@ -845,6 +862,7 @@ static void fill_view(const struct rr_scene *s, size_t n, struct rr_scene_view *
 {
     out->draws = s->draws;
     out->draw_count = n;
+    out->generation = s->generation;
     memcpy(out->cut_planes, s->planes, sizeof(out->cut_planes));
     out->cut_plane_count = s->plane_count;
 }

@@ -68,6 +68,8 @@ struct rr_scene {
     uint32_t free_head;
     uint32_t live;
     bool dirty; /* world matrices or resolved states are stale */
+    /* The views' generation (scene_view.h): a new one on every change to entities. */
+    uint64_t generation;
     struct rr_scene_model *models;
     struct rr_cut_plane planes[RR_SCENE_MAX_CUT_PLANES];
     uint32_t plane_ids[RR_SCENE_MAX_CUT_PLANES];

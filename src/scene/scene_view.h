@@ -25,7 +25,7 @@
 enum rr_draw_flags {
     RR_DRAW_SELECTED = 1u << 0,    /* draw a selection outline */
     RR_DRAW_SEE_THROUGH = 1u << 1, /* draw transparent (alpha 0.3), after opaque geometry */
-    RR_DRAW_TINTED = 1u << 2,      /* multiply the material colour by tint, blend by tint[3] */
+    RR_DRAW_TINTED = 1u << 2,      /* colour moves towards tint.rgb by tint[3]; alpha unchanged */
     RR_DRAW_USE_CUT_PLANES = 1u << 3,
 };
 
@@ -52,6 +52,13 @@ struct rr_cut_plane {
 struct rr_scene_view {
     const struct rr_scene_draw *draws;
     size_t draw_count;
+    /* Identifies the draws: two views with the same non-zero generation have the same draws,
+     * field for field, in the same order. It changes whenever the set of draws or any draw's
+     * world matrix, asset, mesh or state changes (the scene takes a new one, unique in the
+     * process, on every change to its entities). The renderer keeps per-view work (its culling
+     * tree) while it stays the same. 0 = unknown: nothing is reused, every frame is culled from
+     * scratch. */
+    uint64_t generation;
     struct rr_cut_plane cut_planes[RR_SCENE_MAX_CUT_PLANES];
     uint32_t cut_plane_count;
 };

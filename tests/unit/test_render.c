@@ -5,13 +5,17 @@
  * rendered through Mesa llvmpipe (EGL surfaceless or Mesa's software device). Checks read the
  * side-by-side texture back: the model is where the eyes look, the eyes differ, culling,
  * the budget checkerboard, cut planes, tint / override / see-through / selection, point
- * clouds, sharing of uploads, and bad draws that must be skipped and counted.
+ * clouds, sharing of uploads, and bad draws that must be skipped and counted. The culling tree
+ * (render_bvh.h) is checked against the per-box frustum test on random scenes and eyes, and
+ * rr_frame_cull's reuse of it against the linear loop.
  *
  * The renderers are destroyed but the EGL display is never terminated (the renderer does not
  * call eglTerminate): Mesa leaves 240 bytes behind at eglTerminate that LeakSanitizer cannot
  * suppress, and the display is a process-wide singleton the other renderers here share.
  */
 #include "render.h"
+#include "render_bvh.h"
+#include "render_frame.h"
 #include "render_internal.h"
 #include "render_math.h"
 #include "rr_test.h"
@@ -704,6 +708,460 @@ static void test_invalid_draws(void **state)
     assert_false(rr_renderer_draw(g.r, &view, eyes, &st, err, sizeof(err)));
 }
 
+/* ---- the culling tree -------------------------------------------------------------------- */
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+
+static float frand(float lo, float hi)
+{
+    rng ^= rng << 13; /* xorshift64 */
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return lo + (hi - lo) * (float)(rng >> 40) / (float)(1u << 24);
+}
+
+static void random_quat(float q[4])
+{
+    float l = 0.0f;
+    while (!(l > 0.01f)) {
+        for (int i = 0; i < 4; i++)
+            q[i] = frand(-1.0f, 1.0f);
+        l = sqrtf(q[0] * q[0] + q[1] * q[1] + q[2] * q[2] + q[3] * q[3]);
+    }
+    for (int i = 0; i < 4; i++)
+        q[i] /= l;
+}
+
+/* Column-major rotation of unit quaternion @p q (x, y, z, w) scaled per axis, then moved. */
+static void trs(float m[16], const float t[3], const float q[4], const float sc[3])
+{
+    float x = q[0], y = q[1], z = q[2], w = q[3];
+    float r[3][3] = {
+        {1 - 2 * (y * y + z * z), 2 * (x * y + z * w), 2 * (x * z - y * w)},
+        {2 * (x * y - z * w), 1 - 2 * (x * x + z * z), 2 * (y * z + x * w)},
+        {2 * (x * z + y * w), 2 * (y * z - x * w), 1 - 2 * (x * x + y * y)},
+    };
+    memset(m, 0, 16 * sizeof(float));
+    for (int c = 0; c < 3; c++)
+        for (int row = 0; row < 3; row++)
+            m[c * 4 + row] = r[c][row] * sc[c];
+    m[12] = t[0], m[13] = t[1], m[14] = t[2], m[15] = 1.0f;
+}
+
+/* A random local box under a random transform: spread out, in clusters, or degenerate. */
+static void random_prim(struct rr_bvh_prim *p, uint32_t draw, int kind)
+{
+    static const float clusters[4][3] = {{5, 0, -10}, {-20, 3, 4}, {0, -15, 30}, {40, 40, 40}};
+    float bmin[3], bmax[3], t[3], q[4], sc[3];
+    for (int i = 0; i < 3; i++) {
+        float c = frand(-1.0f, 1.0f), h = frand(0.0f, 1.0f) < 0.1f ? 0.0f : frand(0.0f, 2.0f);
+        bmin[i] = c - h;
+        bmax[i] = c + h;
+        sc[i] = frand(0.05f, 4.0f);
+    }
+    if (frand(0.0f, 1.0f) < 0.1f)
+        sc[0] = -sc[0]; /* mirrored */
+    random_quat(q);
+    float r = frand(0.0f, 1.0f);
+    for (int i = 0; i < 3; i++) {
+        if (kind == 1) /* every box at the same place */
+            t[i] = 1.5f;
+        else if (kind == 2) /* on a line */
+            t[i] = i == 0 ? frand(-200.0f, 200.0f) : 0.0f;
+        else if (r < 0.3f)
+            t[i] = clusters[draw % 4][i] + frand(-2.0f, 2.0f);
+        else
+            t[i] = frand(-60.0f, 60.0f);
+    }
+    float m[16];
+    trs(m, t, q, sc);
+    rr_box_transform(m, bmin, bmax, p->centre, p->half);
+    p->draw = draw;
+}
+
+/* An eye as the renderer sets it up (renderer.c eye_setup), near plane 5 cm. */
+static void frame_eye(struct rr_frame_eye *out, const float pos[3], const float q[4], float l,
+                      float r, float u, float d)
+{
+    float view[16], proj[16];
+    rr_mat4_view_from_pose(view, pos, q);
+    rr_mat4_projection_fov(proj, l, r, u, d, 0.05f);
+    rr_mat4_mul(out->view_proj, proj, view);
+    memcpy(out->position, pos, sizeof(out->position));
+    rr_frustum_from_matrix(&out->frustum, out->view_proj);
+}
+
+static void random_eyes(struct rr_frame_eye fe[2])
+{
+    float pos[3], q[4];
+    for (int i = 0; i < 3; i++)
+        pos[i] = frand(0.0f, 1.0f) < 0.1f ? frand(-300.0f, 300.0f) : frand(-50.0f, 50.0f);
+    random_quat(q);
+    float l = frand(-1.5f, 0.4f), r = frand(l + 0.02f, 1.5f);
+    float d = frand(-1.5f, 0.4f), u = frand(d + 0.02f, 1.5f);
+    frame_eye(&fe[0], pos, q, l, r, u, d);
+    if (frand(0.0f, 1.0f) < 0.5f) { /* a second eye beside the first, or anywhere */
+        pos[0] += frand(0.05f, 2.0f);
+    } else {
+        for (int i = 0; i < 3; i++)
+            pos[i] = frand(-50.0f, 50.0f);
+        random_quat(q);
+        l = frand(-1.5f, 0.4f), r = frand(l + 0.02f, 1.5f);
+        d = frand(-1.5f, 0.4f), u = frand(d + 0.02f, 1.5f);
+    }
+    frame_eye(&fe[1], pos, q, l, r, u, d);
+}
+
+/* The tree's shape: leaves of at most RR_BVH_LEAF_SIZE, children that split their parent's
+ * run, every node's box around its boxes and no larger than their union, every draw exactly
+ * once. */
+static void check_tree(const struct rr_bvh *t, size_t count)
+{
+    assert_int_equal(t->prim_count + t->loose_count, count);
+    uint8_t *seen = calloc(count ? count : 1, 1);
+    assert_non_null(seen);
+    for (size_t i = 0; i < t->prim_count; i++)
+        seen[t->prims[i].draw]++;
+    for (size_t i = 0; i < t->loose_count; i++)
+        seen[t->loose[i].draw]++;
+    for (size_t i = 0; i < count; i++)
+        assert_int_equal(seen[i], 1);
+    free(seen);
+    if (t->prim_count == 0) {
+        assert_int_equal(t->node_count, 0);
+        return;
+    }
+    assert_int_equal(t->nodes[0].first, 0);
+    assert_int_equal(t->nodes[0].count, t->prim_count);
+    for (size_t k = 0; k < t->node_count; k++) {
+        const struct rr_bvh_node *n = &t->nodes[k];
+        float lo[3] = {INFINITY, INFINITY, INFINITY}, hi[3] = {-INFINITY, -INFINITY, -INFINITY};
+        for (uint32_t i = n->first; i < n->first + n->count; i++) {
+            for (int e = 0; e < 3; e++) {
+                lo[e] = fminf(lo[e], t->prims[i].centre[e] - t->prims[i].half[e]);
+                hi[e] = fmaxf(hi[e], t->prims[i].centre[e] + t->prims[i].half[e]);
+            }
+        }
+        assert_memory_equal(lo, n->lo, sizeof(lo));
+        assert_memory_equal(hi, n->hi, sizeof(hi));
+        if (n->left == 0) {
+            assert_true(n->count >= 1 && n->count <= RR_BVH_LEAF_SIZE);
+        } else {
+            const struct rr_bvh_node *a = &t->nodes[n->left], *b = &t->nodes[n->left + 1];
+            assert_true(n->left > k && n->left + 1 < t->node_count);
+            assert_int_equal(a->first, n->first);
+            assert_int_equal(b->first, a->first + a->count);
+            assert_int_equal(a->count + b->count, n->count);
+            assert_true(a->count > 0 && b->count > 0);
+        }
+        for (uint32_t i = n->first; i < n->first + n->count; i++) {
+            const struct rr_bvh_prim *p = &t->prims[i];
+            for (int e = 0; e < 3; e++) { /* exactly: min and max do not round */
+                assert_true(p->centre[e] - p->half[e] >= n->lo[e]);
+                assert_true(p->centre[e] + p->half[e] <= n->hi[e]);
+            }
+        }
+    }
+}
+
+static void test_bvh_matches_linear(void **state)
+{
+    enum { BOXES = 1000, SCENES = 8, EYE_PAIRS = 150 };
+    struct rr_bvh_prim *prims = calloc(BOXES, sizeof(*prims));
+    uint8_t *masks = calloc(BOXES, 1);
+    assert_non_null(prims);
+    assert_non_null(masks);
+    struct rr_bvh t;
+    memset(&t, 0, sizeof(t));
+    unsigned long long outside = 0, inside = 0, tested = 0, seen_mask[4] = {0};
+    for (int s = 0; s < SCENES + 3; s++) {
+        /* Eight scenes of 1000 boxes (one all at one place, one on a line, one with boxes
+         * that overflowed), then 0, 1 and 5 boxes. */
+        size_t count = s < SCENES ? BOXES : s == SCENES ? 0 : s == SCENES + 1 ? 1 : 5;
+        for (size_t i = 0; i < count; i++)
+            random_prim(&prims[i], (uint32_t)i, s == 1 ? 1 : s == 2 ? 2 : 0);
+        if (s == 3) {
+            prims[10].half[1] = INFINITY;
+            prims[11].centre[0] = 3e38f;
+            prims[11].half[0] = 3e38f; /* its far side overflows */
+        }
+        assert_true(rr_bvh_build(&t, prims, count));
+        check_tree(&t, count);
+        assert_int_equal(t.loose_count, s == 3 ? 2 : 0);
+        for (int k = 0; k < EYE_PAIRS; k++) {
+            struct rr_frame_eye fe[2];
+            random_eyes(fe);
+            const struct rr_frustum frusta[2] = {fe[0].frustum, fe[1].frustum};
+            memset(masks, 0, BOXES);
+            struct rr_bvh_cull_stats st;
+            size_t visible = rr_bvh_cull(&t, frusta, masks, &st);
+            size_t expect_visible = 0;
+            for (size_t i = 0; i < count; i++) {
+                unsigned expect = 0;
+                for (int e = 0; e < 2; e++)
+                    if (rr_frustum_test_box(&frusta[e], prims[i].centre, prims[i].half))
+                        expect |= 1u << e;
+                if (masks[i] != expect)
+                    fprintf(stderr, "scene %d eyes %d box %zu: tree %u, test %u\n", s, k, i,
+                            masks[i], expect);
+                assert_int_equal(masks[i], expect);
+                expect_visible += expect != 0;
+                seen_mask[expect]++;
+            }
+            assert_int_equal(visible, expect_visible);
+            outside += st.nodes_outside;
+            inside += st.nodes_inside;
+            tested += st.boxes_tested;
+        }
+    }
+    /* Every kind of node and box was met, and whole subtrees were taken without tests. */
+    assert_true(outside > 0 && inside > 0);
+    assert_true(seen_mask[0] > 0 && seen_mask[1] > 0 && seen_mask[2] > 0 && seen_mask[3] > 0);
+    assert_true(tested < (unsigned long long)(SCENES * BOXES * EYE_PAIRS));
+    assert_false(rr_bvh_build(&t, prims, (size_t)RR_BVH_MAX_PRIMS + 1));
+    assert_int_equal(t.node_count + t.prim_count, 0);
+    rr_bvh_free(&t);
+    free(prims);
+    free(masks);
+}
+
+/* rr_frame_cull on @p plan: its counts, and the path it took. */
+static enum rr_frame_cull_path cull_with(struct rr_frame_plan *plan, struct rr_asset_registry *reg,
+                                         const struct rr_scene_view *view,
+                                         const struct rr_frame_eye fe[2], bool cull,
+                                         struct rr_frame_counts *counts, size_t *visible)
+{
+    memset(counts, 0, sizeof(*counts));
+    assert_true(rr_frame_cull(plan, reg, view, fe, cull, counts, visible));
+    struct rr_frame_cull_info info;
+    rr_frame_cull_info(plan, &info);
+    return info.last_path;
+}
+
+/* Cull @p view through @p plan and through the linear loop (generation 0, its own plan):
+ * same counts, same visible list, same records. Returns the path @p plan took. */
+static enum rr_frame_cull_path cull_and_compare(struct rr_frame_plan *plan,
+                                                struct rr_asset_registry *reg,
+                                                const struct rr_scene_view *view,
+                                                const struct rr_frame_eye fe[2])
+{
+    static struct rr_frame_plan ref;
+    struct rr_scene_view linear = *view;
+    linear.generation = 0;
+    struct rr_frame_counts a, b;
+    size_t va = 0, vb = 0;
+    enum rr_frame_cull_path path = cull_with(plan, reg, view, fe, true, &a, &va);
+    assert_int_equal(cull_with(&ref, reg, &linear, fe, true, &b, &vb),
+                     view->draw_count ? RR_FRAME_CULL_LINEAR : RR_FRAME_CULL_NONE);
+    assert_int_equal(va, vb);
+    assert_int_equal(a.draws_rendered, b.draws_rendered);
+    assert_int_equal(a.draws_culled, b.draws_culled);
+    assert_int_equal(a.draws_invalid, b.draws_invalid);
+    assert_int_equal(a.triangles_visible, b.triangles_visible);
+    assert_int_equal(a.points_visible, b.points_visible);
+    for (size_t i = 0; i < va; i++) {
+        assert_int_equal(plan->visible[i].draw, ref.visible[i].draw);
+        assert_int_equal(plan->visible[i].mask, ref.visible[i].mask);
+        assert_ptr_equal(plan->visible[i].gpu, ref.visible[i].gpu);
+        assert_memory_equal(plan->visible[i].centre, ref.visible[i].centre,
+                            sizeof(ref.visible[i].centre));
+        assert_memory_equal(&plan->records[i], &ref.records[i], sizeof(ref.records[i]));
+    }
+    if (view->draw_count == 0)
+        rr_frame_plan_free(&ref);
+    return path;
+}
+
+static uint64_t builds_of(const struct rr_frame_plan *plan)
+{
+    struct rr_frame_cull_info info;
+    rr_frame_cull_info(plan, &info);
+    return info.builds;
+}
+
+static void test_bvh_reuse(void **state)
+{
+    /* Its own registry and plan (the renderer's context is current: uploads work). */
+    struct rr_asset_registry reg;
+    memset(&reg, 0, sizeof(reg));
+    struct rr_render_asset *box = NULL, *engine = NULL;
+    char err[256] = "";
+    assert_true(rr_asset_registry_get(&reg, g.box, &box, err, sizeof(err)));
+    enum { N = 200 };
+    struct rr_scene_draw d[N];
+    for (int i = 0; i < N; i++) {
+        d[i] = draw_of(g.box, 0);
+        d[i].world[12] = (float)(i % 20) * 2.0f - 19.0f;
+        d[i].world[14] = -(float)(i / 20) * 3.0f;
+    }
+    for (int i = 0; i < 10; i++)
+        d[i * 7] = draw_of(g.engine, 0), d[i * 7].world[14] = -4.0f; /* not registered here */
+    struct rr_frame_eye fe[2];
+    const float pos[2][3] = {{-0.032f, 0, 3}, {0.032f, 0, 3}};
+    for (int e = 0; e < 2; e++)
+        frame_eye(&fe[e], pos[e], identity_q, -0.52f, 0.52f, 0.45f, -0.45f);
+    struct rr_frame_plan plan;
+    memset(&plan, 0, sizeof(plan));
+    struct rr_scene_view view = {.draws = d, .draw_count = N, .generation = 7};
+    struct rr_frame_counts c;
+    size_t vis;
+
+    /* A generation seen the first time is culled linearly, the second time a tree is built,
+     * from then on it is reused. */
+    assert_int_equal(cull_and_compare(&plan, &reg, &view, fe), RR_FRAME_CULL_LINEAR);
+    assert_int_equal(builds_of(&plan), 0);
+    assert_int_equal(cull_and_compare(&plan, &reg, &view, fe), RR_FRAME_CULL_BUILD);
+    assert_int_equal(builds_of(&plan), 1);
+    for (int k = 0; k < 3; k++)
+        assert_int_equal(cull_and_compare(&plan, &reg, &view, fe), RR_FRAME_CULL_BVH);
+    cull_with(&plan, &reg, &view, fe, true, &c, &vis);
+    assert_true(c.draws_rendered > 0 && c.draws_culled > 0);
+    assert_int_equal(c.draws_invalid, 10);
+    struct rr_frame_cull_info info;
+    rr_frame_cull_info(&plan, &info);
+    assert_int_equal(info.builds, 1);
+    assert_int_equal(info.reuses, 4);
+    assert_true(info.last_stats.nodes_visited > 0);
+    /* Other eyes, same tree. */
+    const float turned[4] = {0.0f, 0.38268343f, 0.0f, 0.92387953f}; /* 45° left */
+    struct rr_frame_eye fe2[2];
+    for (int e = 0; e < 2; e++)
+        frame_eye(&fe2[e], pos[e], turned, -0.52f, 0.52f, 0.45f, -0.45f);
+    assert_int_equal(cull_and_compare(&plan, &reg, &view, fe2), RR_FRAME_CULL_BVH);
+    assert_int_equal(builds_of(&plan), 1);
+
+    /* A new generation: linear once, then a new tree. */
+    d[199].world[12] = 0.0f; /* moved into view */
+    view.generation = 8;
+    assert_int_equal(cull_and_compare(&plan, &reg, &view, fe), RR_FRAME_CULL_LINEAR);
+    assert_int_equal(cull_and_compare(&plan, &reg, &view, fe), RR_FRAME_CULL_BUILD);
+    assert_int_equal(cull_and_compare(&plan, &reg, &view, fe), RR_FRAME_CULL_BVH);
+    assert_int_equal(builds_of(&plan), 2);
+    /* The naive baseline in between changes nothing. */
+    assert_int_equal(cull_with(&plan, &reg, &view, fe, false, &c, &vis), RR_FRAME_CULL_NONE);
+    assert_int_equal(c.draws_rendered + c.draws_invalid, N);
+    assert_int_equal(cull_and_compare(&plan, &reg, &view, fe), RR_FRAME_CULL_BVH);
+
+    /* Another draw count under the same generation is another view. */
+    view.draw_count = N - 1;
+    assert_int_equal(cull_and_compare(&plan, &reg, &view, fe), RR_FRAME_CULL_LINEAR);
+    assert_int_equal(cull_and_compare(&plan, &reg, &view, fe), RR_FRAME_CULL_BUILD);
+    assert_int_equal(builds_of(&plan), 3);
+    view.draw_count = N;
+
+    /* Generation 0: never a tree. Small views: never a tree. */
+    view.generation = 0;
+    for (int k = 0; k < 3; k++)
+        assert_int_equal(cull_and_compare(&plan, &reg, &view, fe), RR_FRAME_CULL_LINEAR);
+    struct rr_scene_view small = {
+        .draws = d, .draw_count = RR_FRAME_BVH_MIN_DRAWS - 1, .generation = 9};
+    for (int k = 0; k < 3; k++)
+        assert_int_equal(cull_and_compare(&plan, &reg, &small, fe), RR_FRAME_CULL_LINEAR);
+    assert_int_equal(builds_of(&plan), 3);
+
+    /* An asset registered (or released) under the same generation changes what is valid:
+     * the tree is built again, the counts follow. */
+    view.generation = 10;
+    cull_and_compare(&plan, &reg, &view, fe);
+    assert_int_equal(cull_and_compare(&plan, &reg, &view, fe), RR_FRAME_CULL_BUILD);
+    assert_true(rr_asset_registry_get(&reg, g.engine, &engine, err, sizeof(err)));
+    assert_int_equal(cull_and_compare(&plan, &reg, &view, fe), RR_FRAME_CULL_BUILD);
+    cull_with(&plan, &reg, &view, fe, true, &c, &vis);
+    assert_int_equal(c.draws_invalid, 0);
+    /* Draws of a mesh without indices count as culled, tree or not (this registry's copy of
+     * the engine is only ours: make its mesh 1 such a mesh). */
+    struct rr_gpu_asset *ge = rr_asset_registry_find(&reg, g.engine);
+    uint32_t indices = ge->meshes[1].index_count;
+    ge->meshes[1].index_count = 0;
+    for (int i = 0; i < 5; i++)
+        d[100 + i] = draw_of(g.engine, 1), d[100 + i].world[14] = -4.0f;
+    view.generation = 11;
+    assert_int_equal(cull_and_compare(&plan, &reg, &view, fe), RR_FRAME_CULL_LINEAR);
+    assert_int_equal(cull_and_compare(&plan, &reg, &view, fe), RR_FRAME_CULL_BUILD);
+    assert_int_equal(cull_and_compare(&plan, &reg, &view, fe), RR_FRAME_CULL_BVH);
+    struct rr_frame_counts lin;
+    view.generation = 0;
+    cull_with(&plan, &reg, &view, fe, true, &lin, &vis);
+    view.generation = 11;
+    cull_with(&plan, &reg, &view, fe, true, &c, &vis);
+    assert_int_equal(c.draws_culled, lin.draws_culled);
+    assert_true(c.draws_culled >= 5);
+    ge->meshes[1].index_count = indices;
+    rr_asset_registry_release(&reg, engine);
+    assert_int_equal(cull_and_compare(&plan, &reg, &view, fe), RR_FRAME_CULL_BUILD);
+    assert_int_equal(cull_and_compare(&plan, &reg, &view, fe), RR_FRAME_CULL_BVH);
+    assert_int_equal(builds_of(&plan), 7);
+
+    /* A visible draw made invalid without a new generation (the view breaks its contract)
+     * is still never drawn: the frame falls back to the linear loop and builds anew. */
+    size_t visible_draw = plan.visible[0].draw;
+    d[visible_draw].mesh_index = 99;
+    assert_int_equal(cull_and_compare(&plan, &reg, &view, fe), RR_FRAME_CULL_BUILD);
+    cull_with(&plan, &reg, &view, fe, true, &c, &vis);
+    assert_int_equal(c.draws_invalid, 16); /* the engine's 15 again, and this one */
+    for (size_t i = 0; i < vis; i++)
+        assert_int_not_equal(plan.visible[i].draw, visible_draw);
+
+    struct rr_scene_view empty = {0};
+    cull_and_compare(&plan, &reg, &empty, fe); /* frees the reference plan */
+    rr_frame_plan_free(&plan);
+    rr_asset_registry_release(&reg, box);
+    assert_int_equal(reg.gpu_count, 0);
+}
+
+static void test_bvh_counts_match_linear(void **state)
+{
+    /* A 40 × 40 field of boxes around the eyes, with engine parts, a point cloud and a few
+     * bad draws among them; looked at from several directions, partly in view each time. */
+    enum { SIDE = 40, N = SIDE * SIDE };
+    struct rr_scene_draw *d = calloc(N, sizeof(*d));
+    assert_non_null(d);
+    for (int i = 0; i < N; i++) {
+        d[i] = draw_of(i % 50 == 3 ? g.engine : g.box, 0);
+        d[i].world[12] = (float)(i % SIDE) * 2.0f - SIDE + 1.0f;
+        d[i].world[13] = -1.5f;
+        d[i].world[14] = (float)(i / SIDE) * 2.0f - SIDE + 1.0f;
+        if (i % 50 == 3)
+            d[i].world[0] = d[i].world[5] = d[i].world[10] = 0.005f; /* mm → a box's size */
+    }
+    d[5] = draw_of(g.points, UINT32_MAX);
+    d[5].world[14] = -3.0f;
+    d[77].world[0] = NAN;
+    d[78].mesh_index = 42;
+    struct rr_scene_view view = {.draws = d, .draw_count = N};
+    const float yaws[] = {0.0f, 1.2f, 2.5f, 4.0f};
+    uint8_t *linear_pixels = malloc(2 * EYE_W * EYE_H * 4);
+    assert_non_null(linear_pixels);
+    for (size_t k = 0; k < sizeof(yaws) / sizeof(yaws[0]); k++) {
+        const float q[4] = {0.0f, sinf(yaws[k] / 2), 0.0f, cosf(yaws[k] / 2)};
+        struct rr_render_eye eyes[2];
+        eyes_at(eyes, 0.0f, q);
+        struct rr_render_stats lin, tree;
+        view.generation = 0;
+        render(g.r, d, N, eyes, &lin); /* render() builds a generation-0 view */
+        read_back(g.r);
+        memcpy(linear_pixels, g.pixels, 2 * EYE_W * EYE_H * 4);
+        view.generation = 1000 + k;
+        char err[256] = "";
+        for (int f = 0; f < 3; f++) /* linear, build, then over the tree */
+            assert_true(rr_renderer_draw(g.r, &view, eyes, &tree, err, sizeof(err)));
+        assert_int_equal(lin.draws_total, N);
+        assert_true(lin.draws_rendered > 0 && lin.draws_rendered < N / 2);
+        assert_int_equal(tree.draws_rendered, lin.draws_rendered);
+        assert_int_equal(tree.draws_culled, lin.draws_culled);
+        assert_int_equal(tree.draws_invalid, 2);
+        assert_int_equal(lin.draws_invalid, 2);
+        assert_int_equal(tree.triangles_visible, lin.triangles_visible);
+        assert_int_equal(tree.points_visible, lin.points_visible);
+        assert_int_equal(tree.triangles_rendered, lin.triangles_rendered);
+        assert_int_equal(tree.gl_draw_calls, lin.gl_draw_calls);
+        read_back(g.r);
+        assert_memory_equal(g.pixels, linear_pixels, 2 * EYE_W * EYE_H * 4);
+    }
+    free(linear_pixels);
+    free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -719,6 +1177,9 @@ int main(void)
         cmocka_unit_test(test_point_cloud),
         cmocka_unit_test(test_shared_upload),
         cmocka_unit_test(test_invalid_draws),
+        cmocka_unit_test(test_bvh_matches_linear),
+        cmocka_unit_test(test_bvh_reuse),
+        cmocka_unit_test(test_bvh_counts_match_linear),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
