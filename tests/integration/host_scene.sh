@@ -8,7 +8,7 @@
 # unsupported scheme, an entity destroyed twice, a NaN transform, a ninth cut plane. Then: a
 # second client while one is connected is refused; the scene is dropped on disconnect; a
 # script whose line gives another result makes the player exit 1; a script with a typo is
-# refused before connecting (exit 64).
+# refused before connecting (exit 64); a model over the primitive budget gives AssetTooLarge.
 set -u
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib.sh
@@ -217,4 +217,19 @@ rr_result $? "the message names the file and the line; nothing was connected" "$
 kill -TERM "$HOST_PID"
 rr_wait_pid "$HOST_PID" 15
 rr_result $((RR_RC != 0)) "the host exits 0 on SIGTERM (got $RR_RC)" "$RR_TMP/h1.err"
+
+# 7. A model over the size's primitive budget: AssetTooLarge, and a small one still loads.
+#    (A 1000-primitive budget stands for Standard's 20 million: the truck has 2856 triangles.)
+if rr_host h2 --plain -listen 127.0.0.1:0 --primitive-budget 1000 "${small[@]}"; then
+    printf 'expect AssetTooLarge load truck %s\nload box %s\n' "$truck" "$box" >"$RR_TMP/budget.txt"
+    play b1 5 --scene "$RR_TMP/budget.txt"
+    rr_result "$RR_RC" "over the budget: AssetTooLarge; under it: Success (got $RR_RC)" \
+        "$RR_TMP/b1.err" "$RR_TMP/h2.err"
+    rr_alive "$HOST_PID"
+    rr_result $? "the host keeps running" "$RR_TMP/h2.err"
+    kill -TERM "$HOST_PID"
+    rr_wait_pid "$HOST_PID" 15
+else
+    rr_not_ok "a host with --primitive-budget 1000 starts" "$RR_TMP/h2.err"
+fi
 rr_finish

@@ -6,6 +6,8 @@
  */
 #include "host_options.h"
 
+#include "render.h"
+
 #include <tool_util.h>
 
 #include <openssl/crypto.h>
@@ -25,6 +27,7 @@
 enum flag_id {
     FLAG_ASSET,
     FLAG_SIZE,
+    FLAG_PRIMITIVE_BUDGET,
     FLAG_PLAIN,
     FLAG_INSPECTOR_PORT,
     FLAG_INSPECTOR_TOKEN,
@@ -49,6 +52,7 @@ struct flag {
 static const struct flag k_flags[] = {
     {"asset", FLAG_ASSET, true},
     {"size", FLAG_SIZE, true},
+    {"primitivebudget", FLAG_PRIMITIVE_BUDGET, true},
     {"plain", FLAG_PLAIN, false},
     {"inspectorport", FLAG_INSPECTOR_PORT, true},
     {"inspectortoken", FLAG_INSPECTOR_TOKEN, true},
@@ -78,6 +82,7 @@ static const char k_usage_head[] =
     "  --asset URI                 load at start (path, file:// or http(s)://); every\n"
     "                              connection starts with it as a top-level entity; repeatable\n"
     "  --size standard|premium     standard (default): 20 M primitives; premium: unbounded\n"
+    "  --primitive-budget N        instead of the size's budget: N primitives (0 = none)\n"
     "  --plain                     no TLS and no token (trusted networks and tests only)\n"
     "  --token-jwks FILE           accept the STS's access tokens verified with this JWK Set\n"
     "  --account-id ID             with --token-jwks: the account a token must name (aid)\n"
@@ -147,6 +152,17 @@ static enum host_options_result apply(struct host_options *o, const struct flag 
             return HOST_OPTIONS_USAGE;
         }
         break;
+    case FLAG_PRIMITIVE_BUDGET: {
+        int64_t v;
+        if (!tool_parse_int64(value, 0, INT64_MAX, &v)) {
+            tool_usage_error(PROG, "%s needs a number of primitives (0 = no budget), not '%s'",
+                             name, value);
+            return HOST_OPTIONS_USAGE;
+        }
+        o->primitive_budget = (uint64_t)v;
+        o->budget_given = true;
+        break;
+    }
     case FLAG_PLAIN:
         o->plain = true;
         break;
@@ -312,4 +328,12 @@ void host_options_wipe(struct host_options *o)
         free(o->inspector_token);
         o->inspector_token = NULL;
     }
+}
+
+uint64_t host_options_budget(const struct host_options *o)
+{
+    if (o->budget_given) {
+        return o->primitive_budget;
+    }
+    return o->premium ? 0 : RR_RENDER_BUDGET_STANDARD;
 }

@@ -21,6 +21,8 @@ struct host_options {
     const char *assets[HOST_MAX_ASSETS]; /* --asset URI, in order; point into argv */
     size_t asset_count;
     bool premium;           /* --size premium: no primitive budget */
+    bool budget_given;      /* --primitive-budget overrides the size's budget */
+    uint64_t primitive_budget;
     bool plain;             /* --plain: no TLS, no token */
     int inspector_port;     /* -1 = no inspector */
     char *inspector_token;  /* copied out of argv (blanked there); wiped */
@@ -35,6 +37,10 @@ struct host_options {
     uint32_t fps;
     uint32_t max_bitrate_kbps;
 };
+
+/* The primitive budget of the renderer and of each model a client loads: --primitive-budget,
+ * else the size's (0 = none). */
+uint64_t host_options_budget(const struct host_options *o);
 
 enum host_options_result {
     HOST_OPTIONS_GO,

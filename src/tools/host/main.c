@@ -101,7 +101,7 @@ static int create_renderer(struct host *h)
     struct rr_renderer_config cfg = {
         .eye_width = o->eye_width,
         .eye_height = o->eye_height,
-        .primitive_budget = o->premium ? 0 : RR_RENDER_BUDGET_STANDARD,
+        .primitive_budget = host_options_budget(o),
         .clear_colour = {0.0f, 0.0f, 0.0f, 1.0f},
     };
     if (!rr_renderer_create(&cfg, &h->renderer, err, sizeof err)) {
@@ -140,7 +140,7 @@ static int create_session(struct host *h)
     if (code != EXIT_OK) {
         return code;
     }
-    struct rr_scene_config sc = {.primitive_budget = o->premium ? 0 : RR_RENDER_BUDGET_STANDARD};
+    struct rr_scene_config sc = {.primitive_budget = host_options_budget(o)};
     enum rr_scene_result sr = rr_scene_create(&sc, &h->scene);
     if (sr != RR_SCENE_SUCCESS) {
         return fail("cannot create the scene: %s", rr_scene_result_str(sr));
