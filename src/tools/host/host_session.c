@@ -81,10 +81,12 @@ static void announce_ready(struct host *h, const struct conn *c)
     fflush(stdout);
 }
 
-/* Each connection starts with the preloaded assets as top-level entities. */
+/* Each connection starts with the preloaded assets as top-level entities: added before
+ * listening, so that they are there before the client's first scene request. */
 static void add_preloaded(struct host *h)
 {
-    /* Wait for the previous connection's clear, or it would remove these. */
+    /* Wait for the previous connection's clear (queued before its Disconnected event), or it
+     * would remove these. */
     rr_scene_server_flush(h->server);
     for (size_t i = 0; i < h->opt->asset_count; i++) {
         const char *uri = h->opt->assets[i];
@@ -120,7 +122,6 @@ static void on_connected(struct host *h, struct conn *c)
         say("connected");
         host_inspect_connection(&h->inspect, "client", "");
     }
-    add_preloaded(h);
 }
 
 static void handle_event(struct host *h, struct conn *c, const struct rr_event *ev)
@@ -309,9 +310,14 @@ int host_serve(struct host *h)
     uint16_t port, transport;
     bool again = false;
     int tries = 0;
+    bool preloaded = false; /* the scene holds the preloaded assets (and nothing else) */
     tool_conn_listen_ports(h->tc, &port, &transport);
     while (!*h->stop) {
         struct conn c = {0};
+        if (!preloaded) {
+            add_preloaded(h);
+            preloaded = true;
+        }
         enum rr_result r = start_listen(h, port, transport);
         if (r != RR_OK) {
             say("cannot listen: %s", rr_result_str(r));
@@ -345,6 +351,7 @@ int host_serve(struct host *h)
         stream(h, &c);
         host_inspect_connection(&h->inspect, NULL, NULL);
         end_connection(h, &c);
+        preloaded = false; /* the scene server clears the client's scene */
         host_assets_collect(&h->assets);
     }
     return 0;
