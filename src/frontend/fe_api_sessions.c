@@ -270,9 +270,9 @@ void api_session_patch(struct fe_api *api, const struct fe_http_request *req,
             fe_http_set_error(resp, 422, "LeaseNotExtended", msg, "maxLeaseTimeMinutes");
             break;
         }
-        rec->max_lease_minutes = lease;
-        r = st->session_update(st, rec, rec->status);
+        r = st->session_raise_lease(st, account, id, lease);
         if (r == FE_STORE_OK) {
+            rec->max_lease_minutes = lease;
             answer_session(resp, 200, rec);
             if (api->d.sessions != NULL) {
                 fe_session_mgr_wake(api->d.sessions);
@@ -280,7 +280,7 @@ void api_session_patch(struct fe_api *api, const struct fe_http_request *req,
             break;
         }
         if (r != FE_STORE_CHANGED) {
-            api_store_error(resp, r, "session_update");
+            api_store_error(resp, r, "session_raise_lease");
             break;
         }
         if (attempt == 4) {

@@ -239,6 +239,12 @@ struct fe_store {
     enum fe_store_result (*session_update)(struct fe_store *self,
                                            const struct fe_session_record *rec,
                                            enum fe_session_status expect);
+    /* Set max_lease_minutes of (account, id) to @p minutes when the session is Starting or
+     * Ready and its lease is smaller, touching nothing else: a PATCH must never overwrite
+     * what the session manager writes at the same time (host, ports, status). CHANGED when
+     * it ended or its lease is not smaller (read it again to say which), NOT_FOUND. */
+    enum fe_store_result (*session_raise_lease)(struct fe_store *self, const char *account_id,
+                                                const char *id, int minutes);
     /* Delete ended sessions whose ended_at is before @p before; *out_count = how many (may be
      * NULL). Starting and Ready sessions are never deleted. */
     enum fe_store_result (*session_purge)(struct fe_store *self, int64_t before,

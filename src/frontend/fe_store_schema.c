@@ -155,6 +155,8 @@ static const char *const statements[FS_STMT_COUNT] = {
                        "register_sha256 = ?16, inspector_token = ?17 "
                        "WHERE account_id = ?1 AND id = ?2 AND status = ?18",
     [FS_SESS_PURGE] = "DELETE FROM sessions WHERE status IN (2, 3, 4) AND ended_at < ?1",
+    [FS_SESS_RAISE_LEASE] = "UPDATE sessions SET max_lease = ?3 WHERE account_id = ?1 AND id = ?2 "
+                            "AND status IN (0, 1) AND max_lease < ?3",
 };
 
 const char *fs_sql(enum fs_stmt_id id)

@@ -201,6 +201,33 @@ static enum fe_store_result session_update(struct fe_store *self,
     return fs_finish_update(c, rc, FS_SESS_EXISTS, rec->account_id, rec->id, what);
 }
 
+static enum fe_store_result session_raise_lease(struct fe_store *self, const char *account_id,
+                                                const char *id, int minutes)
+{
+    static const char what[] = "extending a session's lease";
+    if (account_id == NULL || id == NULL || minutes <= 0) {
+        return FE_STORE_INVALID;
+    }
+    struct fs_conn *c;
+    enum fe_store_result r = fs_conn_get(fs_store(self), &c);
+    if (r != FE_STORE_OK) {
+        return r;
+    }
+    if ((r = fs_begin(c, what, NULL, 0)) != FE_STORE_OK) {
+        return r;
+    }
+    int rc;
+    sqlite3_stmt *st = fs_stmt(c, FS_SESS_RAISE_LEASE, &rc);
+    if (st != NULL) {
+        struct fs_binder b = {st, SQLITE_OK};
+        fs_bind_text(&b, 1, account_id);
+        fs_bind_text(&b, 2, id);
+        fs_bind_int(&b, 3, minutes);
+        rc = b.rc == SQLITE_OK ? fs_step_done(st) : b.rc;
+    }
+    return fs_finish_update(c, rc, FS_SESS_EXISTS, account_id, id, what);
+}
+
 static enum fe_store_result session_purge(struct fe_store *self, int64_t before, size_t *out_count)
 {
     static const char what[] = "purging sessions";
@@ -241,4 +268,5 @@ void fs_sessions_install(struct fe_store *base)
     base->session_list_active = session_list_active;
     base->session_update = session_update;
     base->session_purge = session_purge;
+    base->session_raise_lease = session_raise_lease;
 }

@@ -52,6 +52,7 @@ enum fs_stmt_id {
     FS_SESS_LIST_ACTIVE,
     FS_SESS_UPDATE,
     FS_SESS_PURGE,
+    FS_SESS_RAISE_LEASE,
     FS_STMT_COUNT
 };
 

@@ -760,6 +760,41 @@ static int cmp_str(const void *a, const void *b)
 
 #define PAGED 250
 
+/* A lease raise touches nothing but the lease: the session manager's fields written in the
+ * meantime survive it; a smaller lease, an ended session or an unknown id change nothing. */
+static void test_raise_lease(void **state)
+{
+    (void)state;
+    char path[128], err[256];
+    fresh_path(path, sizeof(path), "lease");
+    struct fe_store *s = open_ok(path);
+    struct fe_session_record r = sess_rec(ACC_A, "s", 30);
+    assert_int_equal(s->session_create(s, &r, NULL, err, sizeof(err)), FE_STORE_OK);
+    r.host_pid = 4242; /* the manager launched a host after the API read the record */
+    r.handshake_port = 50000;
+    assert_int_equal(s->session_update(s, &r, FE_SESSION_STARTING), FE_STORE_OK);
+
+    assert_int_equal(s->session_raise_lease(s, ACC_A, "s", 60), FE_STORE_OK);
+    struct fe_session_record got;
+    assert_int_equal(s->session_get(s, ACC_A, "s", &got), FE_STORE_OK);
+    assert_int_equal(got.max_lease_minutes, 60);
+    assert_int_equal(got.create_lease_minutes, 30);
+    assert_int_equal(got.host_pid, 4242);
+    assert_int_equal(got.handshake_port, 50000);
+    assert_int_equal(s->session_raise_lease(s, ACC_A, "s", 60), FE_STORE_CHANGED);
+    assert_int_equal(s->session_raise_lease(s, ACC_A, "s", 45), FE_STORE_CHANGED);
+    assert_int_equal(s->session_raise_lease(s, ACC_A, "nope", 90), FE_STORE_NOT_FOUND);
+    assert_int_equal(s->session_raise_lease(s, ACC_A, "s", 0), FE_STORE_INVALID);
+
+    got.status = FE_SESSION_STOPPED;
+    got.ended_at = 1700000900;
+    assert_int_equal(s->session_update(s, &got, FE_SESSION_STARTING), FE_STORE_OK);
+    assert_int_equal(s->session_raise_lease(s, ACC_A, "s", 120), FE_STORE_CHANGED);
+    assert_int_equal(s->session_get(s, ACC_A, "s", &got), FE_STORE_OK);
+    assert_int_equal(got.max_lease_minutes, 60);
+    fe_store_destroy(&s);
+}
+
 static void test_paging(void **state)
 {
     (void)state;
@@ -1417,6 +1452,7 @@ int main(void)
         cmocka_unit_test(test_readers_and_writers),
         cmocka_unit_test(test_claim),
         cmocka_unit_test(test_conditional_update),
+        cmocka_unit_test(test_raise_lease),
         cmocka_unit_test(test_paging),
         cmocka_unit_test(test_active_and_purge),
         cmocka_unit_test(test_reopen),
