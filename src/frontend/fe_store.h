@@ -235,7 +235,8 @@ struct fe_store {
                                                 size_t *out_count);
     /* Replace every mutable field of (account, id) — all but size, create_lease_minutes and
      * created — when its current status is @p expect (else CHANGED and nothing is written;
-     * NOT_FOUND when there is no such session). */
+     * NOT_FOUND when there is no such session). max_lease_minutes never shrinks: the larger of
+     * the stored and the given value is kept (see session_raise_lease). */
     enum fe_store_result (*session_update)(struct fe_store *self,
                                            const struct fe_session_record *rec,
                                            enum fe_session_status expect);

@@ -148,7 +148,10 @@ static const char *const statements[FS_STMT_COUNT] = {
                                "AND id > ?2 AND status IN (0, 1) ORDER BY id LIMIT ?3",
     [FS_SESS_LIST_ACTIVE] = "SELECT " SESS_COLS " FROM sessions WHERE status IN (0, 1) "
                             "ORDER BY created, account_id, id",
-    [FS_SESS_UPDATE] = "UPDATE sessions SET status = ?3, max_lease = ?4, hostname = ?5, "
+    /* max_lease only grows: a PATCH (FS_SESS_RAISE_LEASE) between a writer's read and this
+     * write must not be undone by the writer's older copy. */
+    [FS_SESS_UPDATE] = "UPDATE sessions SET status = ?3, max_lease = MAX(max_lease, ?4), "
+                       "hostname = ?5, "
                        "handshake_port = ?6, transport_port = ?7, inspector_port = ?8, "
                        "ready_at = ?9, ended_at = ?10, error_code = ?11, error_message = ?12, "
                        "backend = ?13, host_pid = ?14, host_start_time = ?15, "

@@ -290,6 +290,8 @@ enum rr_inspector_error rr_inspector_create(const struct rr_inspector_config *co
         return RR_INSPECTOR_ERROR_OUT_OF_MEMORY;
     }
     insp->source = config->source;
+    insp->verify_token = config->verify_token;
+    insp->verify_user = config->verify_user;
     insp->web_root_fd = -1;
     insp->interval_ms = config->sample_interval_ms != 0 ? config->sample_interval_ms : 250;
     insp->history_cap = RR_INSPECTOR_HISTORY_SECONDS * 1000u / insp->interval_ms;

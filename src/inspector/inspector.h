@@ -105,12 +105,23 @@ static inline void rr_inspector_source_set_paused(struct rr_inspector_source *s,
 
 /* ---- the server ---------------------------------------------------------------------------- */
 
+/* The longest token handed to a verify_token hook (an access token's limit). */
+#define RR_INSPECTOR_VERIFY_TOKEN_MAX 8192
+
 struct rr_inspector_config {
     /* Numeric address to bind: "127.0.0.1" (NULL = this), "0.0.0.0", "::1", "::". */
     const char *bind_address;
     uint16_t port; /* 0 = an ephemeral port (rr_inspector_port() tells which) */
     /* The bearer token (required, 1..256 bytes). Only its SHA-256 is kept; never logged. */
     const char *token;
+    /* Optional second judge of bearer tokens (e.g. a session's access tokens, JWTs checked
+     * against a JWK Set). A request whose token is not @p token, of 1 to
+     * RR_INSPECTOR_VERIFY_TOKEN_MAX bytes, is accepted when verify_token(verify_user, token)
+     * returns true. Called on the connection threads, possibly several at once, for every
+     * request: it must be thread-safe and quick (no I/O), must not log the token, and must stay
+     * callable until rr_inspector_destroy() returns. NULL: only @p token is accepted. */
+    bool (*verify_token)(void *user, const char *token);
+    void *verify_user;
     /* Directory of the page (index.html, inspector.js, inspector.css); NULL = no page (the
      * static paths answer 404). */
     const char *web_root;

@@ -173,20 +173,26 @@ static const char *token_of(struct MHD_Connection *c)
     return MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "token");
 }
 
-/* Compare SHA-256 digests in constant time: the time taken says nothing about the token,
- * not even its length. */
+/* The fixed token: SHA-256 digests compared in constant time, so the time taken says nothing
+ * about the token, not even its length. Then the optional hook (config.verify_token). */
 static bool token_ok(struct rr_inspector *insp, const char *token)
 {
-    size_t len = strnlen(token, RR_INSPECTOR_TOKEN_MAX + 1);
-    if (len == 0 || len > RR_INSPECTOR_TOKEN_MAX) {
+    size_t len = strnlen(token, RR_INSPECTOR_VERIFY_TOKEN_MAX + 1);
+    if (len == 0 || len > RR_INSPECTOR_VERIFY_TOKEN_MAX) {
         return false;
     }
-    uint8_t hash[SHA256_DIGEST_LENGTH];
-    unsigned int hlen = 0;
-    bool ok = EVP_Digest(token, len, hash, &hlen, EVP_sha256(), NULL) == 1 &&
-              hlen == SHA256_DIGEST_LENGTH &&
-              CRYPTO_memcmp(hash, insp->token_hash, SHA256_DIGEST_LENGTH) == 0;
-    OPENSSL_cleanse(hash, sizeof(hash));
+    bool ok = false;
+    if (len <= RR_INSPECTOR_TOKEN_MAX) {
+        uint8_t hash[SHA256_DIGEST_LENGTH];
+        unsigned int hlen = 0;
+        ok = EVP_Digest(token, len, hash, &hlen, EVP_sha256(), NULL) == 1 &&
+             hlen == SHA256_DIGEST_LENGTH &&
+             CRYPTO_memcmp(hash, insp->token_hash, SHA256_DIGEST_LENGTH) == 0;
+        OPENSSL_cleanse(hash, sizeof(hash));
+    }
+    if (!ok && insp->verify_token != NULL) {
+        ok = insp->verify_token(insp->verify_user, token);
+    }
     return ok;
 }
 

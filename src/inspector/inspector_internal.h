@@ -42,6 +42,8 @@ struct rr_inspector_trace_entry {
 struct rr_inspector {
     struct rr_inspector_source *source;
     uint8_t token_hash[SHA256_DIGEST_LENGTH];
+    bool (*verify_token)(void *user, const char *token); /* NULL: the fixed token only */
+    void *verify_user;
     int web_root_fd; /* -1 = no page */
     uint16_t port;
     uint32_t interval_ms;

@@ -495,7 +495,7 @@ bool rr_frame_build(struct rr_frame_plan *plan, const struct rr_scene_view *view
         return false;
     for (int e = 0; e < 2; e++) {
         size_t n = collect_items(plan, view, visible_count, &eyes[e], 1u << e);
-        if (batch)
+        if (batch && n > 1) /* qsort of a NULL array is undefined, even for 0 items */
             qsort(plan->items, n, sizeof(*plan->items), compare_items);
         plan->eye_batch_first[e] = (uint32_t)plan->batch_count;
         if (!emit(plan, n, batch, counts))

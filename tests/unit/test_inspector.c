@@ -247,7 +247,7 @@ static struct reply http(uint16_t port, const char *method, const char *target, 
                          const char *body)
 {
     int fd = connect_to(port);
-    char head[2048];
+    char head[20000];
     int n = snprintf(head, sizeof(head),
                      "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n%s%s\r\n", method,
                      target, extra != NULL ? extra : "", "");
@@ -383,6 +383,82 @@ static void test_query_token(void **state)
     json_t *j = body_json(&r);
     json_decref(j);
     reply_free(&r);
+}
+
+/* ---- the verify hook ------------------------------------------------------------------------ */
+
+/* A stand-in for the host's access-token check: accepts "jwt." followed by anything. */
+static atomic_int g_hook_calls;
+static void *g_hook_user;
+
+static bool hook_verify(void *user, const char *token)
+{
+    atomic_fetch_add(&g_hook_calls, 1);
+    g_hook_user = user;
+    return strncmp(token, "jwt.", 4) == 0;
+}
+
+static int setup_hook(void **state)
+{
+    int r = setup(state);
+    struct fixture *fx = *state;
+    rr_inspector_destroy(&fx->insp);
+    struct rr_inspector_config c = base_config(fx);
+    c.verify_token = hook_verify;
+    c.verify_user = fx;
+    assert_int_equal(rr_inspector_create(&c, &fx->insp), RR_INSPECTOR_OK);
+    fx->port = rr_inspector_port(fx->insp);
+    atomic_store(&g_hook_calls, 0);
+    return r;
+}
+
+static void test_verify_hook(void **state)
+{
+    struct fixture *fx = *state;
+    /* The fixed token still works, without asking the hook. */
+    struct reply r = get_auth(fx->port, "/api/stats");
+    assert_int_equal(r.status, 200);
+    reply_free(&r);
+    assert_int_equal(atomic_load(&g_hook_calls), 0);
+
+    /* A token the hook accepts, longer than a fixed token may be, by header and by query. */
+    static char jwt[4100], extra[4200], target[4200];
+    memset(jwt, 'a', sizeof jwt - 1);
+    memcpy(jwt, "jwt.", 4);
+    jwt[sizeof jwt - 1] = '\0';
+    snprintf(extra, sizeof extra, "Authorization: Bearer %s\r\n", jwt);
+    r = http(fx->port, "GET", "/api/stats", extra, NULL);
+    assert_int_equal(r.status, 200);
+    reply_free(&r);
+    assert_int_equal(atomic_load(&g_hook_calls), 1);
+    assert_ptr_equal(g_hook_user, fx);
+    snprintf(target, sizeof target, "/api/scene?token=%s", jwt);
+    r = http(fx->port, "GET", target, NULL, NULL);
+    assert_int_equal(r.status, 200);
+    reply_free(&r);
+
+    /* One the hook refuses: 401 invalid_token, like a wrong fixed token. */
+    r = http(fx->port, "GET", "/api/stats", "Authorization: Bearer not-a-jwt\r\n", NULL);
+    assert_int_equal(r.status, 401);
+    assert_non_null(strstr(header(&r, "WWW-Authenticate"), "invalid_token"));
+    reply_free(&r);
+    assert_int_equal(atomic_load(&g_hook_calls), 3);
+
+    /* Over RR_INSPECTOR_VERIFY_TOKEN_MAX bytes: refused before the hook is asked. */
+    static char huge[RR_INSPECTOR_VERIFY_TOKEN_MAX + 100], huge_extra[sizeof huge + 40];
+    memset(huge, 'b', sizeof huge - 1);
+    memcpy(huge, "jwt.", 4);
+    huge[sizeof huge - 1] = '\0';
+    snprintf(huge_extra, sizeof huge_extra, "Authorization: Bearer %s\r\n", huge);
+    r = http(fx->port, "GET", "/api/stats", huge_extra, NULL);
+    assert_int_equal(r.status, 401);
+    reply_free(&r);
+    assert_int_equal(atomic_load(&g_hook_calls), 3);
+    /* The public paths never ask. */
+    r = http(fx->port, "GET", "/api/health", NULL, NULL);
+    assert_int_equal(r.status, 200);
+    reply_free(&r);
+    assert_int_equal(atomic_load(&g_hook_calls), 3);
 }
 
 /* ---- endpoints ---------------------------------------------------------------------------------
@@ -900,6 +976,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_missing_token_is_401, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_token_is_401, setup, teardown),
         cmocka_unit_test_setup_teardown(test_query_token, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_verify_hook, setup_hook, teardown),
         cmocka_unit_test_setup_teardown(test_stats, setup, teardown),
         cmocka_unit_test_setup_teardown(test_scene, setup, teardown),
         cmocka_unit_test_setup_teardown(test_log_filter, setup, teardown),

@@ -11,6 +11,8 @@
 #include <tool_util.h>
 
 #include <openssl/crypto.h>
+
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +24,10 @@
 #define MAX_FPS 240
 #define MIN_BITRATE_KBPS 100
 #define MAX_BITRATE_KBPS 1000000
-#define MAX_CLAIM_LEN 255 /* of an expected iss / aud: the token's claims are at most this */
+#define MAX_CLAIM_LEN 255       /* of an expected iss / aud: the token's claims are at most this */
+#define MAX_INSPECTOR_TOKEN 256 /* the inspector's limit */
+#define MAX_REGISTER_URL 2048
+#define MAX_REGISTER_SECRET 1024
 
 enum flag_id {
     FLAG_ASSET,
@@ -31,6 +36,8 @@ enum flag_id {
     FLAG_PLAIN,
     FLAG_INSPECTOR_PORT,
     FLAG_INSPECTOR_TOKEN,
+    FLAG_INSPECTOR_LISTEN,
+    FLAG_REGISTER_URL,
     FLAG_TOKEN_JWKS,
     FLAG_ACCOUNT_ID,
     FLAG_ACCOUNT_DOMAIN,
@@ -56,6 +63,8 @@ static const struct flag k_flags[] = {
     {"plain", FLAG_PLAIN, false},
     {"inspectorport", FLAG_INSPECTOR_PORT, true},
     {"inspectortoken", FLAG_INSPECTOR_TOKEN, true},
+    {"inspectorlisten", FLAG_INSPECTOR_LISTEN, true},
+    {"registerurl", FLAG_REGISTER_URL, true},
     {"tokenjwks", FLAG_TOKEN_JWKS, true},
     {"accountid", FLAG_ACCOUNT_ID, true},
     {"accountdomain", FLAG_ACCOUNT_DOMAIN, true},
@@ -99,8 +108,18 @@ static const char k_usage_head[] =
     "  --encoder NAME              auto (default), libx264, h264_nvenc, libx265, hevc_nvenc\n"
     "\n"
     "Inspector:\n"
-    "  --inspector-port N          serve the inspector on 127.0.0.1:N (0 = any free port)\n"
-    "  --inspector-token T         its bearer token (required with --inspector-port)\n"
+    "  --inspector-port N          serve the inspector on port N (0 = any free port)\n"
+    "  --inspector-token T         its bearer token (required with --inspector-port, or in\n"
+    "                              OPENRR_INSPECTOR_TOKEN); with --token-jwks the inspector\n"
+    "                              also takes the session's access tokens\n"
+    "  --inspector-listen ADDR     the inspector's address (numeric; default 127.0.0.1)\n"
+    "\n"
+    "Control plane:\n"
+    "  --register-url URL          once listening, POST the ports to URL (openrrd's\n"
+    "                              /internal/sessions/ID/ready) with the secret from\n"
+    "                              OPENRR_REGISTER_TOKEN; exit 1 when openrrd refuses\n"
+    "\n"
+    "The key passphrase may come in OPENRR_KEY_PASSPHRASE instead of -keypassphrase.\n"
     "\n"
     "  -h, --help                  show this text\n"
     "\n";
@@ -111,7 +130,7 @@ static const char k_usage_tail[] =
     "and \", inspector on port I\" when enabled; everything else on stderr.\n"
     "\n"
     "Exit status: 0 stopped by SIGINT/SIGTERM, 1 start-up failure (renderer, asset, files,\n"
-    "ports), 64 bad usage.\n";
+    "ports, registration), 64 bad usage.\n";
 
 static void print_usage(void)
 {
@@ -174,13 +193,34 @@ static enum host_options_result apply(struct host_options *o, const struct flag 
         o->inspector_port = (int)n;
         break;
     case FLAG_INSPECTOR_TOKEN:
-        if (value[0] == '\0' || strlen(value) > 256) {
-            tool_usage_error(PROG, "%s needs a token of 1-256 characters", name);
+        if (value[0] == '\0' || strlen(value) > MAX_INSPECTOR_TOKEN) {
+            OPENSSL_cleanse(value, strlen(value));
+            tool_usage_error(PROG, "%s needs a token of 1-%d characters", name,
+                             MAX_INSPECTOR_TOKEN);
             return HOST_OPTIONS_USAGE;
         }
         if (!tool_take_secret(&o->inspector_token, value)) {
             return HOST_OPTIONS_NO_MEMORY;
         }
+        break;
+    case FLAG_INSPECTOR_LISTEN: {
+        unsigned char addr[16];
+        if (inet_pton(AF_INET, value, addr) != 1 && inet_pton(AF_INET6, value, addr) != 1) {
+            tool_usage_error(PROG, "%s needs a numeric IPv4 or IPv6 address, not '%s'", name,
+                             value);
+            return HOST_OPTIONS_USAGE;
+        }
+        o->inspector_listen = value;
+        break;
+    }
+    case FLAG_REGISTER_URL:
+        if ((strncasecmp(value, "http://", 7) != 0 && strncasecmp(value, "https://", 8) != 0) ||
+            strlen(value) > MAX_REGISTER_URL) {
+            tool_usage_error(PROG, "%s needs an http:// or https:// URL (at most %d characters)",
+                             name, MAX_REGISTER_URL);
+            return HOST_OPTIONS_USAGE;
+        }
+        o->register_url = value;
         break;
     case FLAG_TOKEN_JWKS:
         o->token_jwks = value;
@@ -232,6 +272,41 @@ static enum host_options_result apply(struct host_options *o, const struct flag 
     return HOST_OPTIONS_GO;
 }
 
+/* Take the secret in environment variable @p name into *@p slot (unless a flag gave one) and
+ * blank it there, so that it is neither in /proc/PID/environ nor inherited. A value longer than
+ * @p max is a usage error. */
+static enum host_options_result take_env(const char *name, char **slot, size_t max)
+{
+    char *v = getenv(name);
+    if (v == NULL) {
+        return HOST_OPTIONS_GO;
+    }
+    size_t len = strlen(v);
+    if (*slot != NULL || len == 0) {
+        OPENSSL_cleanse(v, len); /* the flag wins; the variable is blanked all the same */
+        return HOST_OPTIONS_GO;
+    }
+    if (len > max) {
+        OPENSSL_cleanse(v, len);
+        tool_usage_error(PROG, "%s holds more than %zu characters", name, max);
+        return HOST_OPTIONS_USAGE;
+    }
+    return tool_take_secret(slot, v) ? HOST_OPTIONS_GO : HOST_OPTIONS_NO_MEMORY;
+}
+
+static enum host_options_result take_env_secrets(struct host_options *o, struct tool_conn *tc)
+{
+    enum host_options_result r;
+    if ((r = take_env(HOST_ENV_KEY_PASSPHRASE, &tc->opt.passphrase, 1024)) != HOST_OPTIONS_GO ||
+        (r = take_env(HOST_ENV_INSPECTOR_TOKEN, &o->inspector_token, MAX_INSPECTOR_TOKEN)) !=
+            HOST_OPTIONS_GO ||
+        (r = take_env(HOST_ENV_REGISTER_TOKEN, &o->register_secret, MAX_REGISTER_SECRET)) !=
+            HOST_OPTIONS_GO) {
+        return r;
+    }
+    return HOST_OPTIONS_GO;
+}
+
 enum host_options_result host_options_parse(struct host_options *o, struct tool_conn *tc, int argc,
                                             char **argv)
 {
@@ -274,14 +349,22 @@ enum host_options_result host_options_parse(struct host_options *o, struct tool_
             return r;
         }
     }
-    return HOST_OPTIONS_GO;
+    return take_env_secrets(o, tc);
 }
 
 int host_options_check(struct host_options *o, struct tool_conn *tc)
 {
     bool jwks = o->token_jwks != NULL;
     if (o->inspector_port >= 0 && o->inspector_token == NULL) {
-        return tool_usage_error(PROG, "--inspector-port needs --inspector-token");
+        return tool_usage_error(PROG, "--inspector-port needs --inspector-token (or "
+                                      "OPENRR_INSPECTOR_TOKEN)");
+    }
+    if (o->inspector_listen != NULL && o->inspector_port < 0) {
+        return tool_usage_error(PROG, "--inspector-listen goes with --inspector-port");
+    }
+    if (o->register_url != NULL && o->register_secret == NULL) {
+        return tool_usage_error(PROG, "--register-url needs the registration secret in the "
+                                      "environment variable " HOST_ENV_REGISTER_TOKEN);
     }
     if ((o->account_id != NULL || o->account_domain != NULL || o->token_issuer != NULL ||
          o->token_audience != NULL) &&
@@ -321,13 +404,19 @@ int host_options_check(struct host_options *o, struct tool_conn *tc)
     return 0;
 }
 
+static void wipe_secret(char **slot)
+{
+    if (*slot != NULL) {
+        OPENSSL_cleanse(*slot, strlen(*slot));
+        free(*slot);
+        *slot = NULL;
+    }
+}
+
 void host_options_wipe(struct host_options *o)
 {
-    if (o->inspector_token != NULL) {
-        OPENSSL_cleanse(o->inspector_token, strlen(o->inspector_token));
-        free(o->inspector_token);
-        o->inspector_token = NULL;
-    }
+    wipe_secret(&o->inspector_token);
+    wipe_secret(&o->register_secret);
 }
 
 uint64_t host_options_budget(const struct host_options *o)

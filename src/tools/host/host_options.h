@@ -25,7 +25,10 @@ struct host_options {
     uint64_t primitive_budget;
     bool plain;             /* --plain: no TLS, no token */
     int inspector_port;     /* -1 = no inspector */
-    char *inspector_token;  /* copied out of argv (blanked there); wiped */
+    char *inspector_token;  /* copied out of argv or OPENRR_INSPECTOR_TOKEN (blanked); wiped */
+    const char *inspector_listen; /* --inspector-listen ADDR (numeric); NULL = 127.0.0.1 */
+    const char *register_url;     /* --register-url: POST the ports there once listening */
+    char *register_secret;        /* OPENRR_REGISTER_TOKEN (blanked in the environment); wiped */
     const char *token_jwks; /* --token-jwks FILE */
     const char *account_id;
     const char *account_domain;
@@ -49,7 +52,14 @@ enum host_options_result {
     HOST_OPTIONS_NO_MEMORY, /* copying a secret failed; nothing printed */
 };
 
-/* Defaults, then argv; @p tc was initialised by the caller (listening by default). */
+/* The environment variables the secrets may come in (only the process's user can read its
+ * environment; every user can read its command line). Each is blanked once read. */
+#define HOST_ENV_REGISTER_TOKEN "OPENRR_REGISTER_TOKEN"
+#define HOST_ENV_KEY_PASSPHRASE "OPENRR_KEY_PASSPHRASE"
+#define HOST_ENV_INSPECTOR_TOKEN "OPENRR_INSPECTOR_TOKEN"
+
+/* Defaults, then argv, then the secrets from the environment (a flag wins over its variable);
+ * @p tc was initialised by the caller (listening by default). */
 enum host_options_result host_options_parse(struct host_options *o, struct tool_conn *tc, int argc,
                                             char **argv);
 

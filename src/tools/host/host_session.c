@@ -8,6 +8,7 @@
  * field here is the main thread's.
  */
 #include "host.h"
+#include "host_register.h"
 #include "host_trace.h"
 
 #include <tool_util.h>
@@ -41,6 +42,7 @@ struct conn {
 };
 
 static bool g_ready_printed;
+static bool g_register_failed; /* openrrd refused the registration, or could not be reached */
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void say(const char *fmt, ...)
@@ -65,13 +67,26 @@ static enum rr_result start_listen(struct host *h, uint16_t port, uint16_t trans
     return tool_conn_listen(h->tc, h->ctx, port, transport);
 }
 
-/* The readiness line tests and supervisors wait for: the only line on stdout. */
-static void announce_ready(struct host *h, const struct conn *c)
+/* Once listening, the first time: register with openrrd (--register-url), then print the
+ * readiness line tests and supervisors wait for, the only line on stdout. False when the
+ * registration failed (the reason was printed): the host then ends with status 1. */
+static bool announce_ready(struct host *h, const struct conn *c)
 {
     if (g_ready_printed) {
-        return;
+        return true;
     }
     g_ready_printed = true;
+    const struct host_options *o = h->opt;
+    if (o->register_url != NULL) {
+        char err[1024] = "";
+        int inspector = h->inspector != NULL ? (int)rr_inspector_port(h->inspector) : -1;
+        if (!host_register(o->register_url, o->register_secret, c->port, c->transport_port,
+                           inspector, err, sizeof err)) {
+            say("%s", err);
+            return false;
+        }
+        say("registered with openrrd at %s", o->register_url);
+    }
     if (h->inspector != NULL) {
         printf("ready: listening on port %u (transport %u), inspector on port %u\n", c->port,
                c->transport_port, rr_inspector_port(h->inspector));
@@ -79,6 +94,7 @@ static void announce_ready(struct host *h, const struct conn *c)
         printf("ready: listening on port %u (transport %u)\n", c->port, c->transport_port);
     }
     fflush(stdout);
+    return true;
 }
 
 /* Each connection starts with the preloaded assets as top-level entities: added before
@@ -133,7 +149,10 @@ static void handle_event(struct host *h, struct conn *c, const struct rr_event *
         c->listening = true;
         c->port = ev->port;
         c->transport_port = ev->transport_port;
-        announce_ready(h, c);
+        if (!announce_ready(h, c)) {
+            g_register_failed = true;
+            c->ended = true;
+        }
         break;
     case RR_EVENT_CONNECTED:
         on_connected(h, c);
@@ -325,6 +344,9 @@ int host_serve(struct host *h)
         }
         while (!c.connected && !c.ended && !*h->stop) {
             poll_events(h, &c, IDLE_POLL_MS);
+        }
+        if (g_register_failed) {
+            return 1;
         }
         if (*h->stop) {
             end_connection(h, &c);

@@ -12,6 +12,7 @@
  * own threads (network, scene server, inspector).
  */
 #include "host.h"
+#include "host_register.h"
 #include "host_trace.h"
 
 #include <tool_util.h>
@@ -170,6 +171,23 @@ static int create_session(struct host *h)
     return EXIT_OK;
 }
 
+/* With --token-jwks the inspector also takes the session's access tokens (the SDK's inspector
+ * page sends the one it connects with): the JWK Set, account, issuer, audience and role of the
+ * remoting receiver. Runs on the inspector's connection threads; rr_jwt_verify is thread-safe
+ * on the shared, unchanging key set. */
+static bool verify_inspector_token(void *user, const char *token)
+{
+    const struct host *h = user;
+    const struct host_options *o = h->opt;
+    struct rr_jwt_expect expect;
+    rr_jwt_expect_init(&expect);
+    expect.issuer = o->token_issuer;
+    expect.audience = o->token_audience;
+    expect.account_id = o->account_id;
+    expect.required_role = RR_JWT_ROLE_CLIENT;
+    return rr_jwt_verify(h->jwks, token, &expect, NULL, NULL, 0) == RR_JWT_OK;
+}
+
 static int start_inspector(struct host *h)
 {
     const struct host_options *o = h->opt;
@@ -179,8 +197,11 @@ static int start_inspector(struct host *h)
         return EXIT_OK;
     }
     struct rr_inspector_config cfg = {
+        .bind_address = o->inspector_listen,
         .port = (uint16_t)o->inspector_port,
         .token = o->inspector_token,
+        .verify_token = h->jwks != NULL ? verify_inspector_token : NULL,
+        .verify_user = h,
 #ifdef RR_INSPECTOR_WEB_ROOT
         .web_root = RR_INSPECTOR_WEB_ROOT,
 #endif
@@ -190,8 +211,9 @@ static int start_inspector(struct host *h)
     };
     enum rr_inspector_error e = rr_inspector_create(&cfg, &h->inspector);
     if (e != RR_INSPECTOR_OK) {
-        return fail("cannot start the inspector on port %d: %s", o->inspector_port,
-                    rr_inspector_strerror(e));
+        return fail("cannot start the inspector on %s port %d: %s",
+                    o->inspector_listen != NULL ? o->inspector_listen : "127.0.0.1",
+                    o->inspector_port, rr_inspector_strerror(e));
     }
     return EXIT_OK;
 }
@@ -248,6 +270,9 @@ int main(int argc, char **argv)
     static struct host h;
     int code;
 
+    if (!host_register_global_init()) {
+        return fail("cannot initialise libcurl");
+    }
     h.opt = &opt;
     h.tc = &tc;
     h.stop = &g_stop;
@@ -272,5 +297,6 @@ int main(int argc, char **argv)
     shutdown_host(&h);
     tool_conn_wipe(&tc);
     host_options_wipe(&opt);
+    host_register_global_cleanup();
     return code;
 }
