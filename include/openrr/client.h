@@ -9,8 +9,9 @@
  * Threads: every function may be called from any thread. Asynchronous calls return at once;
  * their completion callback runs later on the frontend's own background thread ("all async
  * calls complete on a background thread"), one at a time, never inside the call that started
- * it. A callback may start new calls (also of the same kind) and may release objects it does
- * not run inside of... except the frontend, which must not be released from its own callback.
+ * it. A callback may start new calls (also of the same kind) and may release any object, the
+ * frontend included (its thread then ends by itself once the callback returned). A callback
+ * that blocks holds up every other call of the frontend.
  *
  * Redundant calls: only one call of a kind per session object may be in flight
  * (get properties, update, stop, connect to inspector, connect); a second one returns
@@ -81,7 +82,8 @@ struct rr_account_info {
     /* OpenRR: the service's base URL, e.g. "http://127.0.0.1:8710". NULL: derived from the
      * domain as the old service did: https://remoterendering.<domain>. */
     const char *service_url;
-    /* OpenRR: the STS base URL; NULL = service_url (openrrd serves both). */
+    /* OpenRR: the STS base URL; NULL = service_url when that is set (openrrd serves both),
+     * else https://sts.<domain> as the old service. */
     const char *sts_url;
     /* OpenRR: a PEM file of extra trust anchors for HTTPS to the service; NULL = system. */
     const char *ca_file;
@@ -96,16 +98,22 @@ struct rr_session;
  * credential, no account id or domain, a URL that is not http(s)), OUT_OF_MEMORY. */
 enum rr_client_result rr_frontend_create(const struct rr_account_info *info,
                                          struct rr_frontend **out_frontend);
-/* Give back the caller's reference; *frontend_ptr = NULL. Pending calls complete first
- * (with their result, or NO_CONNECTION when cancelled). NULL ok. */
+/* Give back the caller's reference; *frontend_ptr = NULL. NULL ok. The frontend lives on while
+ * session objects hold it. When the last reference goes, the request in progress is aborted
+ * and every queued call completes with NO_CONNECTION ("cancelled") before this returns —
+ * except inside one of the frontend's own callbacks, where it returns at once and the thread
+ * finishes that work after the callback. */
 void rr_frontend_release(struct rr_frontend **frontend_ptr);
 
 /* The account domain with the location prefixed (static for the frontend's life). */
 const char *rr_frontend_domain(const struct rr_frontend *frontend);
 
-/* A one-line explanation of the newest failure on this thread's last completed call's
- * frontend ("HTTP 409 Conflict: a session with id 'x' exists with other settings"); "" when
- * none. Valid until the next call on the same thread. */
+/* A one-line explanation for people ("HTTP 409 Conflict: a session with id 'x' exists with
+ * other settings"). After a call that failed at once: why, on the calling thread. Otherwise
+ * the outcome of the newest completed call of the frontend this thread used last: inside a
+ * callback, the call being completed; on a thread that waited for a completion, that
+ * completion (unless another call of the frontend completed since). "" after a success.
+ * Never holds a key, token or SAS. Valid until the next call on the same thread. */
 const char *rr_client_last_error(void);
 
 /* An access token (from the STS with the key or identity token, cached and refreshed when
@@ -201,8 +209,9 @@ typedef void (*rr_session_create_fn)(void *user, enum rr_client_result result,
 typedef void (*rr_sessions_fn)(void *user, enum rr_client_result result,
                                const struct rr_session_properties *sessions, size_t count);
 
-/* Create a rendering session (PUT; retried up to three times on a network failure or 5xx with
- * a 15 s timeout each, as the old SDK did — safe because the create is idempotent). @p
+/* Create a rendering session (PUT; retried up to three times, 1, 2 and 4 s apart, on a network
+ * failure or 5xx with a 15 s timeout each, as the old SDK did — safe because the create is
+ * idempotent). @p
  * session_id NULL = a new random id. On success the callback gets a session object (a new
  * reference the callee now owns: release it when done) whose cached properties are set. */
 enum rr_client_result rr_frontend_create_session(struct rr_frontend *frontend,
@@ -244,7 +253,8 @@ enum rr_client_result rr_session_stop(struct rr_session *session, rr_session_don
 /* Write an HTML file (in $XDG_RUNTIME_DIR or the temp dir, 0600, valid as long as the access
  * token in it: 24 h by default) that opens the session host's inspector, and return its
  * path. Uses the cached hostname and inspector port: NOT_INITIALIZED when properties were
- * never fetched. */
+ * never fetched, IN_PROGRESS when the cache says Starting, SESSION_NOT_FOUND when it says the
+ * session ended; IO when the file cannot be written. */
 enum rr_client_result rr_session_connect_inspector(struct rr_session *session,
                                                    rr_session_path_fn done, void *user);
 
@@ -257,9 +267,12 @@ enum rr_client_result rr_session_connect_inspector(struct rr_session *session,
  * object lives (release it only after the context disconnected).
  * The callback runs once rr_context_connect_secure() was called (SUCCESS: the outcome then
  * arrives on @p ctx as RR_EVENT_CONNECTED or RR_EVENT_DISCONNECTED with its reason) or when
- * it could not be: IN_PROGRESS (the session is not Ready), SESSION_NOT_FOUND,
- * NOT_INITIALIZED (properties never fetched), AUTHENTICATION_FAILED (no token),
- * NO_CONNECTION (the service could not be reached), ALREADY_CONNECTED (@p ctx is busy). */
+ * it could not be: IN_PROGRESS (the session is Starting), SESSION_NOT_FOUND (no such
+ * session, or it ended), NOT_INITIALIZED (properties never fetched), AUTHENTICATION_FAILED
+ * (no token), NO_CONNECTION (the service could not be reached), ALREADY_CONNECTED (@p ctx is
+ * busy; also returned at once). INVALID_PARAM at once when @p ctx is not a player. The
+ * properties are fetched again (and cached) before connecting. docs/client.md says how the
+ * chain is checked. */
 enum rr_client_result rr_session_connect(struct rr_session *session, struct rr_context *ctx,
                                          rr_session_done_fn done, void *user);
 
