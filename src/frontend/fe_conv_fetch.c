@@ -104,55 +104,77 @@ static bool gltf_ref_make(const char *uri, struct gltf_ref *ref)
     return ref->local[0] != '\0' && fe_conv_relative_ok(ref->local);
 }
 
-static bool gltf_add(struct fe_conv_job *job, struct gltf_refs *refs, json_t *array,
-                     const char *what)
+/* One entry of a glTF's buffers/images (glTF 2: array items; glTF 1: object members). */
+static bool gltf_add_item(struct fe_conv_job *job, struct gltf_refs *refs, json_t *item,
+                          const char *what, const char *key)
 {
-    if (array == NULL) {
+    json_t *u = json_object_get(item, "uri");
+    if (u == NULL) {
+        return true; /* a GLB's own buffer or an image in a bufferView */
+    }
+    const char *uri = json_string_value(u);
+    if (uri == NULL) {
+        return fe_conv_fail(job, "InvalidInput", "the glTF's %s[%s].uri is not a string", what,
+                            key);
+    }
+    if (strncasecmp(uri, "data:", 5) == 0) {
         return true;
     }
-    if (!json_is_array(array)) {
-        return fe_conv_fail(job, "InvalidInput", "the glTF's %s is not an array", what);
+    struct gltf_ref ref;
+    if (!gltf_ref_make(uri, &ref)) {
+        char shown[256];
+        fe_conv_redact_url(uri, shown, sizeof(shown));
+        return fe_conv_fail(job, "InvalidInput",
+                            "the glTF's %s[%s].uri \"%s\" is not a relative path inside the "
+                            "model's folder (absolute URLs, absolute paths and '..' are refused)",
+                            what, key, shown);
     }
-    size_t i;
-    json_t *item;
-    json_array_foreach(array, i, item)
-    {
-        json_t *u = json_object_get(item, "uri");
-        if (u == NULL) {
-            continue; /* a GLB's own buffer or an image in a bufferView */
+    for (size_t k = 0; k < refs->count; k++) {
+        if (strcmp(refs->v[k].local, ref.local) == 0) {
+            return true;
         }
-        const char *uri = json_string_value(u);
-        if (uri == NULL) {
-            return fe_conv_fail(job, "InvalidInput", "the glTF's %s[%zu].uri is not a string", what,
-                                i);
-        }
-        if (strncasecmp(uri, "data:", 5) == 0) {
-            continue;
-        }
-        struct gltf_ref ref;
-        if (!gltf_ref_make(uri, &ref)) {
-            char shown[256];
-            fe_conv_redact_url(uri, shown, sizeof(shown));
-            return fe_conv_fail(job, "InvalidInput",
-                                "the glTF's %s[%zu].uri \"%s\" is not a relative path inside "
-                                "the model's folder (absolute URLs, absolute paths and '..' "
-                                "are refused)",
-                                what, i, shown);
-        }
-        bool seen = false;
-        for (size_t k = 0; k < refs->count && !seen; k++) {
-            seen = strcmp(refs->v[k].local, ref.local) == 0;
-        }
-        if (seen) {
-            continue;
-        }
-        if (refs->count == FE_CONV_MAX_GLTF_FILES) {
-            return fe_conv_fail(job, "InvalidInput", "the glTF names more than %d external files",
-                                FE_CONV_MAX_GLTF_FILES);
-        }
-        refs->v[refs->count++] = ref;
     }
+    if (refs->count == FE_CONV_MAX_GLTF_FILES) {
+        return fe_conv_fail(job, "InvalidInput", "the glTF names more than %d external files",
+                            FE_CONV_MAX_GLTF_FILES);
+    }
+    refs->v[refs->count++] = ref;
     return true;
+}
+
+/* The files of a glTF's @p what: an array in glTF 2, an object keyed by id in glTF 1. */
+static bool gltf_add(struct fe_conv_job *job, struct gltf_refs *refs, json_t *list,
+                     const char *what)
+{
+    if (list == NULL) {
+        return true;
+    }
+    if (json_is_array(list)) {
+        size_t i;
+        json_t *item;
+        json_array_foreach(list, i, item)
+        {
+            char key[24];
+            snprintf(key, sizeof key, "%zu", i);
+            if (!gltf_add_item(job, refs, item, what, key)) {
+                return false;
+            }
+        }
+        return true;
+    }
+    if (json_is_object(list)) {
+        const char *key;
+        json_t *item;
+        json_object_foreach(list, key, item)
+        {
+            if (!gltf_add_item(job, refs, item, what, key)) {
+                return false;
+            }
+        }
+        return true;
+    }
+    return fe_conv_fail(job, "InvalidInput", "the glTF's %s is neither an array nor an object",
+                        what);
 }
 
 /* The JSON of a .gltf, or the JSON chunk of a .glb, at @p path (malloc'd, *out_len bytes). */
@@ -249,7 +271,8 @@ static bool gltf_collect(struct fe_conv_job *job, const char *path, struct gltf_
     refs->v = calloc(FE_CONV_MAX_GLTF_FILES, sizeof(*refs->v));
     bool ok = refs->v != NULL ? true : fe_conv_fail(job, "InternalError", "out of memory");
     ok = ok && gltf_add(job, refs, json_object_get(root, "buffers"), "buffers") &&
-         gltf_add(job, refs, json_object_get(root, "images"), "images");
+         gltf_add(job, refs, json_object_get(root, "images"), "images") &&
+         gltf_add(job, refs, json_object_get(root, "shaders"), "shaders"); /* glTF 1 */
     json_decref(root);
     return ok;
 }

@@ -12,6 +12,7 @@
  */
 #include "player_args.h"
 #include "player_msg.h"
+#include "player_service.h"
 #include "player_session.h"
 #include "pose_source.h"
 #include "scene_script.h"
@@ -162,6 +163,7 @@ static void cleanup(struct player_app *app)
 {
     /* Destroy the context first: its network thread may read the secrets until it stops. */
     rr_context_destroy(&app->ctx);
+    player_service_close(&app->service);
     tool_conn_wipe(&app->tc);
     window_destroy(&app->window);
     pose_source_destroy(&app->pose);
@@ -197,12 +199,35 @@ int main(int argc, char **argv)
     case PLAYER_ARGS_GO:
         break;
     }
+    /* --session: a client of the session's host, whatever the listening default says. */
+    if (app.opt.session_id != NULL && app.tc.opt.have_address) {
+        tool_conn_wipe(&app.tc);
+        return player_args_usage_error("--session connects to the session's host: no address");
+    }
+    if (app.opt.session_id != NULL) {
+        app.tc.opt.listen = false;
+    }
     code = tool_conn_setup(&app.tc);
     if (code == PLAYER_EXIT_OK && app.opt.loop && !app.tc.opt.listen) {
         code = player_args_usage_error("--loop is for a listener; a client connects once");
     }
     if (code == PLAYER_EXIT_OK) {
         code = prepare(&app);
+    }
+    if (code == PLAYER_EXIT_OK && app.opt.session_id != NULL) {
+        char err[512];
+        struct player_service_options so = {
+            .session_id = app.opt.session_id,
+            .service_url = app.opt.service_url,
+            .account_id = app.opt.account_id,
+            .account_domain = app.opt.account_domain,
+            .service_ca = app.opt.service_ca,
+            .ready_timeout_s = 120,
+        };
+        if (!player_service_open(&so, &app.service, err, sizeof err)) {
+            player_error("%s", err);
+            code = PLAYER_EXIT_CONNECTION;
+        }
     }
     if (code == PLAYER_EXIT_OK) {
         code = serve(&app);

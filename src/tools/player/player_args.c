@@ -33,6 +33,11 @@ enum flag_id {
     FLAG_QUIET,
     FLAG_LOOP,
     FLAG_SCENE,
+    FLAG_SESSION,
+    FLAG_SERVICE,
+    FLAG_ACCOUNT_ID,
+    FLAG_ACCOUNT_DOMAIN,
+    FLAG_SERVICE_CA,
     FLAG_HELP,
 };
 
@@ -59,6 +64,11 @@ static const struct flag k_flags[] = {
     {"quiet", FLAG_QUIET, false},
     {"loop", FLAG_LOOP, false},
     {"scene", FLAG_SCENE, true},
+    {"session", FLAG_SESSION, true},
+    {"service", FLAG_SERVICE, true},
+    {"accountid", FLAG_ACCOUNT_ID, true},
+    {"accountdomain", FLAG_ACCOUNT_DOMAIN, true},
+    {"serviceca", FLAG_SERVICE_CA, true},
     {"h", FLAG_HELP, false},
     {"help", FLAG_HELP, false},
 };
@@ -95,6 +105,15 @@ static const char k_usage[] =
     "  --scene FILE                once connected, run the scene script FILE: load models,\n"
     "                              pick, move, tint, hide, cut, ray cast, query, destroy\n"
     "                              (docs/player.md); a line with an unexpected result: exit 1\n"
+    "  --session ID                connect to the rendering session ID of an openrrd service\n"
+    "                              through the SDK (waits until it is Ready; the access token\n"
+    "                              and the service's CA replace the security flags); needs:\n"
+    "  --service URL               the service, e.g. http://127.0.0.1:8710\n"
+    "  --account-id ID             the account\n"
+    "  --account-domain D          its domain (realm openrr:D)\n"
+    "  --service-ca FILE           PEM trust anchors for an HTTPS service (default: system)\n"
+    "                              The key comes from $OPENRR_ACCOUNT_KEY (or an access token\n"
+    "                              from $OPENRR_ACCESS_TOKEN), never from the command line.\n"
     "  --loop                      listener: listen again after each connection, until\n"
     "                              SIGINT or SIGTERM\n"
     "  -q, --quiet                 no live status line\n"
@@ -117,6 +136,8 @@ static const char k_usage_tail[] =
     "  openrr-player --headless --frames 600 --snapshot shots --stats run.json\n"
     "  openrr-player --pose orbit render.example.org:8265\n"
     "  openrr-player --scene engine.scene --frames 60 --snapshot shots render-box:8265\n"
+    "  OPENRR_ACCOUNT_KEY=… openrr-player --session demo --service http://127.0.0.1:8710 \\\n"
+    "      --account-id 6f1c… --account-domain openrr.localhost --headless --frames 60\n"
     "  openrr-player -secureconnection -listen 0.0.0.0:8265 -certificatestore player.pfx \\\n"
     "      -keypassphrase pw -authenticationtoken s3cret\n";
 
@@ -240,6 +261,21 @@ static bool apply(struct player_options *o, const struct flag *f, const char *ar
     case FLAG_SCENE:
         o->scene_path = value;
         break;
+    case FLAG_SESSION:
+        o->session_id = value;
+        break;
+    case FLAG_SERVICE:
+        o->service_url = value;
+        break;
+    case FLAG_ACCOUNT_ID:
+        o->account_id = value;
+        break;
+    case FLAG_ACCOUNT_DOMAIN:
+        o->account_domain = value;
+        break;
+    case FLAG_SERVICE_CA:
+        o->service_ca = value;
+        break;
     case FLAG_LOOP:
         o->loop = true;
         return true;
@@ -254,6 +290,20 @@ static bool check(const struct player_options *o)
 {
     if (o->snapshot_every_given && o->snapshot_dir == NULL) {
         player_args_usage_error("--snapshot-every needs --snapshot DIR");
+        return false;
+    }
+    bool service = o->service_url || o->account_id || o->account_domain || o->service_ca;
+    if (o->session_id != NULL && (!o->service_url || !o->account_id || !o->account_domain)) {
+        player_args_usage_error("--session needs --service, --account-id and --account-domain");
+        return false;
+    }
+    if (o->session_id == NULL && service) {
+        player_args_usage_error("--service, --account-id, --account-domain and --service-ca "
+                                "are for --session");
+        return false;
+    }
+    if (o->session_id != NULL && o->loop) {
+        player_args_usage_error("--loop is for a listener; --session connects once");
         return false;
     }
     return true;

@@ -42,6 +42,12 @@ struct player_options {
     bool quiet;
     bool loop;
     const char *scene_path; /* --scene: a scene script, or NULL */
+    /* --session: a session of an openrrd service, reached through the SDK */
+    const char *session_id;
+    const char *service_url;
+    const char *account_id;
+    const char *account_domain;
+    const char *service_ca;
 };
 
 enum player_args_result {

@@ -7,6 +7,7 @@
 
 #include "player_end.h"
 #include "player_msg.h"
+#include "player_service.h"
 #include "player_stats.h"
 #include "scene_script.h"
 #include "snapshot.h"
@@ -428,6 +429,17 @@ static void close_session(struct session *s)
 
 static enum rr_result start(struct player_app *app)
 {
+    if (app->service != NULL) {
+        char err[512];
+        uint16_t port = 0;
+        if (!player_service_connect(app->service, app->ctx, app->tc.opt.host,
+                                    sizeof app->tc.opt.host, &port, err, sizeof err)) {
+            player_error("%s", err);
+            return RR_ERROR_INVALID_ARGUMENT;
+        }
+        app->tc.opt.port = port;
+        return RR_OK;
+    }
     if (!app->tc.opt.listen) {
         return tool_conn_start(&app->tc, app->ctx);
     }

@@ -30,6 +30,7 @@ struct player_app {
     struct rr_context *ctx;
     struct pose_source *pose;
     struct scene_script *scene; /* --scene, or NULL */
+    struct player_service *service; /* --session, or NULL */
     struct window *window; /* NULL: headless (or the window failed) */
     FILE *stats_out;       /* NULL: no --stats; stdout for "-" */
     bool stats_written;

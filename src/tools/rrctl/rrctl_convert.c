@@ -227,7 +227,7 @@ static bool relative_ok(const char *p)
     return true;
 }
 
-/* The relative files a .gltf names (buffers, images), percent-decoded, into @p out (each
+/* The relative files a .gltf names (buffers, images, glTF 1 shaders), percent-decoded, into @p out (each
  * malloc'd). Returns the count, or −1 with a message. */
 static int gltf_files(const char *gltf, char **out, int max, char *err, size_t err_size)
 {
@@ -238,12 +238,17 @@ static int gltf_files(const char *gltf, char **out, int max, char *err, size_t e
         return -1;
     }
     int count = 0;
-    const char *arrays[] = {"buffers", "images"};
-    for (size_t a = 0; a < 2; a++) {
-        size_t i;
-        json_t *item;
-        json_array_foreach(json_object_get(root, arrays[a]), i, item)
-        {
+    /* glTF 2 lists them in arrays; glTF 1 in objects keyed by id, with shaders besides. */
+    const char *lists[] = {"buffers", "images", "shaders"};
+    for (size_t a = 0; a < 3; a++) {
+        json_t *list = json_object_get(root, lists[a]);
+        void *iter = json_is_object(list) ? json_object_iter(list) : NULL;
+        size_t n = json_is_array(list) ? json_array_size(list) : 0;
+        for (size_t i = 0; i < n || iter != NULL; i++) {
+            json_t *item = iter != NULL ? json_object_iter_value(iter) : json_array_get(list, i);
+            if (iter != NULL) {
+                iter = json_object_iter_next(list, iter);
+            }
             const char *uri = json_string_value(json_object_get(item, "uri"));
             if (uri == NULL || strncmp(uri, "data:", 5) == 0 || strstr(uri, "://") != NULL) {
                 continue; /* embedded, or fetched by the service itself */
