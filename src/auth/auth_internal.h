@@ -9,6 +9,7 @@
 #define OPENRR_AUTH_INTERNAL_H
 
 #include "auth_jwt.h"
+#include "b64url.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -37,17 +38,7 @@ struct rr_jwks {
 enum rr_jwt_result rr_auth_fail(enum rr_jwt_result result, char *err, size_t err_size,
                                 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-/* ---- base64url (RFC 4648 §5, no padding, as JWS requires) ---- */
-
-/* Encoded length of @p n bytes, without a terminator. */
-size_t rr_b64url_encoded_len(size_t n);
-/* Encode @p n bytes into @p out (room for rr_b64url_encoded_len(n) + 1); NUL-terminates.
- * Returns the length written. */
-size_t rr_b64url_encode(const uint8_t *in, size_t n, char *out);
-/* Decode @p len characters (no padding, URL alphabet only, unused trailing bits zero) into a
- * malloc'ed buffer of *out_len bytes (plus a NUL so JSON text can be read in place). Returns
- * false on malformed input (*out NULL) or out of memory (*oom set when given). */
-bool rr_b64url_decode(const char *in, size_t len, uint8_t **out, size_t *out_len, bool *oom);
+/* base64url: b64url.h. */
 
 /* ---- keys ---- */
 

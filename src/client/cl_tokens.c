@@ -4,6 +4,8 @@
  */
 #include "cl_internal.h"
 
+#include "b64url.h"
+
 #include <jansson.h>
 #include <openssl/crypto.h>
 
@@ -55,61 +57,6 @@ bool cl_tokens_from_cache(const struct cl_tokens *t)
 
 /* ---- exp from the payload -------------------------------------------------------------------- */
 
-static int b64url_value(char c)
-{
-    if (c >= 'A' && c <= 'Z') {
-        return c - 'A';
-    }
-    if (c >= 'a' && c <= 'z') {
-        return c - 'a' + 26;
-    }
-    if (c >= '0' && c <= '9') {
-        return c - '0' + 52;
-    }
-    if (c == '-') {
-        return 62;
-    }
-    if (c == '_') {
-        return 63;
-    }
-    return -1;
-}
-
-/* Decode base64url (no padding expected, but tolerated) of @p n characters into a new
- * NUL-terminated buffer. NULL when malformed or out of memory. */
-static char *b64url_decode(const char *in, size_t n, size_t *out_len)
-{
-    while (n > 0 && in[n - 1] == '=') {
-        n--;
-    }
-    if (n % 4 == 1) {
-        return NULL;
-    }
-    char *out = malloc(n / 4 * 3 + 3 + 1);
-    if (out == NULL) {
-        return NULL;
-    }
-    size_t len = 0;
-    uint32_t acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < n; i++) {
-        int v = b64url_value(in[i]);
-        if (v < 0) {
-            free(out);
-            return NULL;
-        }
-        acc = (acc << 6) | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[len++] = (char)((acc >> bits) & 0xffu);
-        }
-    }
-    out[len] = '\0';
-    *out_len = len;
-    return out;
-}
-
 bool cl_jwt_exp(const char *jwt, int64_t *out_exp)
 {
     if (jwt == NULL || strnlen(jwt, RR_MAX_TOKEN_SIZE + 1) > RR_MAX_TOKEN_SIZE) {
@@ -121,12 +68,12 @@ bool cl_jwt_exp(const char *jwt, int64_t *out_exp)
         return false;
     }
     size_t len = 0;
-    char *payload = b64url_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), &len);
-    if (payload == NULL) {
+    uint8_t *payload = NULL;
+    if (!rr_b64url_decode(dot1 + 1, (size_t)(dot2 - dot1 - 1), &payload, &len, NULL)) {
         return false;
     }
     json_error_t jerr;
-    json_t *root = json_loadb(payload, len, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *root = json_loadb((const char *)payload, len, JSON_REJECT_DUPLICATES, &jerr);
     free(payload);
     if (root == NULL) {
         return false;

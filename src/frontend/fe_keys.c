@@ -4,87 +4,35 @@
  */
 #include "fe_keys.h"
 
+#include "b64url.h"
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
-
-static const char B64URL[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-static int b64url_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z') {
-        return c - 'A';
-    }
-    if (c >= 'a' && c <= 'z') {
-        return c - 'a' + 26;
-    }
-    if (c >= '0' && c <= '9') {
-        return c - '0' + 52;
-    }
-    if (c == '-') {
-        return 62;
-    }
-    if (c == '_') {
-        return 63;
-    }
-    return -1;
-}
 
 size_t fe_b64url_encode(const uint8_t *in, size_t n, char *out)
 {
-    size_t o = 0, i = 0;
-    for (; i + 3 <= n; i += 3) {
-        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-        out[o++] = B64URL[(v >> 18) & 63];
-        out[o++] = B64URL[(v >> 12) & 63];
-        out[o++] = B64URL[(v >> 6) & 63];
-        out[o++] = B64URL[v & 63];
-    }
-    if (n - i == 1) {
-        uint32_t v = (uint32_t)in[i] << 16;
-        out[o++] = B64URL[(v >> 18) & 63];
-        out[o++] = B64URL[(v >> 12) & 63];
-    } else if (n - i == 2) {
-        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
-        out[o++] = B64URL[(v >> 18) & 63];
-        out[o++] = B64URL[(v >> 12) & 63];
-        out[o++] = B64URL[(v >> 6) & 63];
-    }
-    out[o] = '\0';
-    return o;
+    return rr_b64url_encode(in, n, out);
 }
 
 long fe_b64url_decode(const char *in, size_t len, uint8_t *out, size_t out_size)
 {
-    if (len % 4 == 1) {
+    uint8_t *raw = NULL;
+    size_t n = 0;
+    if (!rr_b64url_decode(in, len, &raw, &n, NULL)) {
         return -1;
     }
-    size_t need = len / 4 * 3 + (len % 4 == 0 ? 0 : len % 4 - 1);
-    if (need > out_size) {
-        return -1;
+    long r = n <= out_size && n <= LONG_MAX ? (long)n : -1;
+    if (r >= 0) {
+        memcpy(out, raw, n);
     }
-    size_t o = 0;
-    uint32_t acc = 0;
-    unsigned bits = 0;
-    for (size_t i = 0; i < len; i++) {
-        int v = b64url_value((unsigned char)in[i]);
-        if (v < 0) {
-            return -1;
-        }
-        acc = (acc << 6) | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[o++] = (uint8_t)(acc >> bits);
-            acc &= (1u << bits) - 1;
-        }
-    }
-    if (acc != 0) { /* spare bits of the last character must be zero: one spelling per value */
-        return -1;
-    }
-    return (long)o;
+    OPENSSL_cleanse(raw, n); /* keys pass through here */
+    free(raw);
+    return r;
 }
 
 void fe_hex(const uint8_t *in, size_t n, char *out)
