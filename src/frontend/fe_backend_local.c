@@ -12,6 +12,7 @@
  * Threads: any; start/alive/stop may run on different threads at once. The table of reaped
  * children is guarded by a mutex; everything else is per call.
  */
+#include "fe_proc.h"
 #include "fe_sessions.h"
 
 #include <errno.h>
@@ -69,46 +70,6 @@ static void sleep_ms(unsigned ms)
 
 /* ---- /proc ------------------------------------------------------------------------------- */
 
-/* Start time (field 22, clock ticks since boot) and state (field 3) of @p pid; false when there
- * is no such process. */
-static bool proc_stat(pid_t pid, uint64_t *out_start, char *out_state)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        return false;
-    }
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0) {
-        return false;
-    }
-    buf[n] = '\0';
-    /* The command name (field 2) is in parentheses and may hold anything: fields go on after
-     * the last ')'. */
-    char *p = strrchr(buf, ')');
-    if (p == NULL || p[1] != ' ') {
-        return false;
-    }
-    p += 2;
-    *out_state = *p;
-    for (int field = 3; field < 22; field++) {
-        p = strchr(p, ' ');
-        if (p == NULL) {
-            return false;
-        }
-        p++;
-    }
-    char *end = NULL;
-    errno = 0;
-    unsigned long long v = strtoull(p, &end, 10);
-    if (errno != 0 || end == p) {
-        return false;
-    }
-    *out_start = v;
-    return true;
-}
 
 /* ---- reaping ----------------------------------------------------------------------------- */
 
@@ -152,7 +113,7 @@ static enum liveness check(struct local_backend *lb, const struct fe_host_handle
      * the host, never reaped nor signalled in its name. A zombie still has its /proc entry. */
     uint64_t start;
     char state;
-    if (!proc_stat(h->pid, &start, &state) || start != h->start_time) {
+    if (!fe_proc_stat(h->pid, &state, &start) || start != h->start_time) {
         return ENDED;
     }
     int st = 0;
@@ -473,7 +434,7 @@ static bool local_start(struct fe_host_backend *self, const struct fe_host_launc
                 char state;
                 out->pid = pid;
                 /* Fixed at fork: readable even if the host has already ended (a zombie). */
-                if (!proc_stat(pid, &out->start_time, &state)) {
+                if (!fe_proc_stat(pid, &state, &out->start_time)) {
                     out->start_time = 0;
                 }
                 ok = true;

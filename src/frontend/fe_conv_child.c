@@ -9,6 +9,7 @@
  * async-signal-safe functions (openrrd has many threads).
  */
 #include "fe_conv_internal.h"
+#include "fe_proc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -49,52 +50,19 @@ static void sleep_ms(int ms)
 
 /* ---- /proc ----------------------------------------------------------------------------- */
 
-/* Field 3 (state) and 22 (start time) of /proc/PID/stat; false when there is no such process. */
-static bool proc_stat(pid_t pid, char *out_state, uint64_t *out_start)
-{
-    char path[64];
-    char buf[1024];
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        return false;
-    }
-    ssize_t n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0) {
-        return false;
-    }
-    buf[n] = '\0';
-    /* The command name (field 2) may hold spaces and parentheses: count from the last ')'. */
-    char *p = strrchr(buf, ')');
-    if (p == NULL || p[1] != ' ') {
-        return false;
-    }
-    p += 2;
-    *out_state = *p;
-    for (int field = 3; field < 22; field++) {
-        p = strchr(p, ' ');
-        if (p == NULL) {
-            return false;
-        }
-        p++;
-    }
-    *out_start = strtoull(p, NULL, 10);
-    return true;
-}
 
 uint64_t fe_conv_proc_start_time(pid_t pid)
 {
     char state;
     uint64_t start;
-    return pid > 0 && proc_stat(pid, &state, &start) ? start : 0;
+    return pid > 0 && fe_proc_stat(pid, &state, &start) ? start : 0;
 }
 
 static bool still_runs(pid_t pid, uint64_t start_time)
 {
     char state;
     uint64_t start;
-    return proc_stat(pid, &state, &start) && start == start_time && state != 'Z' && state != 'X';
+    return fe_proc_stat(pid, &state, &start) && start == start_time && state != 'Z' && state != 'X';
 }
 
 bool fe_conv_kill_survivor(pid_t pid, uint64_t start_time)
