@@ -107,7 +107,9 @@ static void on_hits(void *user, enum rr_scene_result result, const struct rr_sce
     struct answer *a = begin_answer(user);
     {
         a->count = count;
-        memcpy(a->hits, hits, (count < SHOWN_HITS ? count : SHOWN_HITS) * sizeof *hits);
+        if (count > 0) { /* hits is NULL then: memcpy must not see it */
+            memcpy(a->hits, hits, (count < SHOWN_HITS ? count : SHOWN_HITS) * sizeof *hits);
+        }
         end_answer(user, result);
     }
 }
@@ -119,7 +121,9 @@ static void on_ids(void *user, enum rr_scene_result result, const uint32_t *ids,
     {
         a->count = count;
         a->truncated = truncated;
-        memcpy(a->ids, ids, (count < SHOWN_IDS ? count : SHOWN_IDS) * sizeof *ids);
+        if (count > 0) {
+            memcpy(a->ids, ids, (count < SHOWN_IDS ? count : SHOWN_IDS) * sizeof *ids);
+        }
         end_answer(user, result);
     }
 }
