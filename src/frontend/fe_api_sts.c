@@ -21,6 +21,129 @@
 /* Keys of one account looked at, at most (primary, secondary and named ones). */
 #define MAX_KEYS 64
 
+/* The end of an exchange whose credential verified: the account's rate limit (taken only now,
+ * so that bad credentials cannot spend another account's budget), then a token of @p jwt_role
+ * (RR_JWT_ROLE_ADMINISTRATOR or RR_JWT_ROLE_CLIENT). */
+static void issue_token(struct fe_api *api, struct fe_http_response *resp, const char *account,
+                        unsigned jwt_role)
+{
+    unsigned retry = 0;
+    if (!fe_ratelimit_take(api->d.rate, account, api_mono_us(), &retry)) {
+        api_too_many(resp, retry, "too many requests for this account");
+        return;
+    }
+    char *token = NULL;
+    char err[160] = "";
+    enum rr_jwt_result jr =
+        fe_sts_issue(api->d.sts, account, jwt_role, &token, NULL, err, sizeof err);
+    if (jr != RR_JWT_OK) {
+        fe_http_set_error(resp, 500, "InternalError", "the token could not be issued", NULL);
+        snprintf(resp->note, sizeof resp->note, "issue: %s", err);
+        return;
+    }
+    json_t *o = json_pack("{s:s}", "AccessToken", token);
+    rr_jwt_token_free(&token);
+    fe_http_set_json(resp, 200, o);
+    json_decref(o);
+    fe_metrics_token_issued(api->d.metrics);
+}
+
+/* Three parts of the base64url alphabet separated by two dots (the last may be empty, as an
+ * unsigned token's is): the form of a JWT. */
+static bool looks_like_jwt(const char *s)
+{
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    for (int part = 0; part < 3; part++) {
+        size_t n = strspn(s, alphabet);
+        if (n == 0 && part < 2) {
+            return false;
+        }
+        s += n;
+        if (part < 2) {
+            if (*s != '.') {
+                return false;
+            }
+            s++;
+        }
+    }
+    return *s == '\0';
+}
+
+/* Why an identity provider's token was refused, for error_description (no quotes: it goes
+ * into a header). */
+static const char *idp_verdict(enum rr_jwt_result r)
+{
+    switch (r) {
+    case RR_JWT_EXPIRED:
+        return "the token expired";
+    case RR_JWT_NOT_YET_VALID:
+        return "the token is not valid yet";
+    case RR_JWT_BAD_SIGNATURE:
+        return "the token signature does not verify";
+    case RR_JWT_UNKNOWN_KEY:
+        return "the token is signed by a key the identity provider does not publish";
+    case RR_JWT_ALG_NOT_ALLOWED:
+        return "the token algorithm is not allowed";
+    case RR_JWT_WRONG_ISSUER:
+        return "the token is not from the configured identity provider";
+    case RR_JWT_WRONG_AUDIENCE:
+        return "the token is not meant for this token service";
+    case RR_JWT_WRONG_ACCOUNT:
+        return "the token is for another account";
+    case RR_JWT_WRONG_ROLE:
+        return "the token carries no OpenRR role";
+    case RR_JWT_MALFORMED:
+        return "the token is malformed";
+    default:
+        return "the token was refused";
+    }
+}
+
+/* Exchange an identity provider's token (docs/openrrd.md): verified first, then the path's
+ * account must exist; the access token gets the IdP token's role (Administrator wins). */
+static void token_from_idp(struct fe_api *api, struct fe_http_response *resp, const char *account,
+                           const char *token)
+{
+    if (!fe_sts_idp_enabled(api->d.sts)) {
+        api_unauthorized(api, resp, false,
+                         "identity-provider tokens are not configured on this server",
+                         "identity-provider tokens are not configured on this server: use "
+                         "<accountId>:<accountKey>");
+        return;
+    }
+    struct fe_sts_identity id;
+    char why[200] = "";
+    enum rr_jwt_result jr = fe_sts_verify_idp(api->d.sts, token, account, &id, why, sizeof why);
+    if (jr != RR_JWT_OK) {
+        const char *verdict = idp_verdict(jr);
+        api_unauthorized(api, resp, false, verdict, verdict);
+        /* The log says why in detail (rr_jwt_verify's reasons never hold the token). */
+        snprintf(resp->note, sizeof resp->note, "idp: %s%s%s", why,
+                 id.jti[0] != '\0' ? " jti=" : "", id.jti);
+        if (id.aid[0] != '\0') {
+            snprintf(resp->account, sizeof resp->account, "%s", id.aid);
+        }
+        return;
+    }
+    /* Checked after the token: an unauthenticated caller learns nothing about accounts. */
+    struct fe_account_record acc;
+    enum fe_store_result r = api->d.store->account_get(api->d.store, account, &acc);
+    if (r == FE_STORE_NOT_FOUND) {
+        api_unauthorized(api, resp, false, "unknown account", "unknown account");
+        return;
+    }
+    if (r != FE_STORE_OK) {
+        api_store_error(resp, r, "account_get");
+        return;
+    }
+    snprintf(resp->account, sizeof resp->account, "%s", account);
+    snprintf(resp->note, sizeof resp->note, "idp%s%s", id.jti[0] != '\0' ? " jti=" : "", id.jti);
+    issue_token(api, resp, account,
+                (id.roles & RR_JWT_ROLE_ADMINISTRATOR) != 0 ? RR_JWT_ROLE_ADMINISTRATOR
+                                                            : RR_JWT_ROLE_CLIENT);
+}
+
 void api_token(struct fe_api *api, const struct fe_http_request *req, struct fe_http_response *resp,
                const char *account)
 {
@@ -46,6 +169,12 @@ void api_token(struct fe_api *api, const struct fe_http_request *req, struct fe_
     while (*cred == ' ') {
         cred++;
     }
+    /* No ':' in it: an identity provider's token (a JWT never holds one). Without an identity
+     * provider, only what looks like a JWT gets that answer; other text is a bad key. */
+    if (strchr(cred, ':') == NULL && (fe_sts_idp_enabled(api->d.sts) || looks_like_jwt(cred))) {
+        token_from_idp(api, resp, account, cred);
+        return;
+    }
     char cred_account[FE_ACCOUNT_ID_SIZE];
     const char *key = NULL;
     size_t key_len = 0;
@@ -55,24 +184,21 @@ void api_token(struct fe_api *api, const struct fe_http_request *req, struct fe_
                          "the credential must be <accountId>:<accountKey> of this account");
         return;
     }
-    struct fe_account_record acc;
-    enum fe_store_result r = api->d.store->account_get(api->d.store, account, &acc);
-    if (r == FE_STORE_NOT_FOUND) {
-        api_unauthorized(api, resp, false, "unknown account or wrong key",
-                         "unknown account or wrong key");
-        return;
-    }
-    if (r != FE_STORE_OK) {
-        api_store_error(resp, r, "account_get");
-        return;
-    }
     struct fe_key_record *keys = calloc(MAX_KEYS, sizeof *keys);
     if (keys == NULL) {
         fe_http_set_error(resp, 500, "InternalError", "out of memory", NULL);
         return;
     }
+    /* key_list alone: it answers NOT_FOUND for an unknown account (keys cannot outlive their
+     * account), so a separate account_get would only add a query to every issuance. */
     size_t count = 0;
-    r = api->d.store->key_list(api->d.store, account, keys, MAX_KEYS, &count);
+    enum fe_store_result r = api->d.store->key_list(api->d.store, account, keys, MAX_KEYS, &count);
+    if (r == FE_STORE_NOT_FOUND) {
+        free(keys);
+        api_unauthorized(api, resp, false, "unknown account or wrong key",
+                         "unknown account or wrong key");
+        return;
+    }
     if (r != FE_STORE_OK) {
         free(keys);
         api_store_error(resp, r, "key_list");
@@ -96,27 +222,9 @@ void api_token(struct fe_api *api, const struct fe_http_request *req, struct fe_
     }
     snprintf(resp->account, sizeof resp->account, "%s", account);
     snprintf(resp->note, sizeof resp->note, "key=%s", key_name);
-    unsigned retry = 0;
-    if (!fe_ratelimit_take(api->d.rate, account, api_mono_us(), &retry)) {
-        api_too_many(resp, retry, "too many requests for this account");
-        return;
-    }
-    unsigned jwt_role =
-        (role & FE_ROLE_ADMINISTRATOR) != 0 ? RR_JWT_ROLE_ADMINISTRATOR : RR_JWT_ROLE_CLIENT;
-    char *token = NULL;
-    char err[160] = "";
-    enum rr_jwt_result jr =
-        fe_sts_issue(api->d.sts, account, jwt_role, &token, NULL, err, sizeof err);
-    if (jr != RR_JWT_OK) {
-        fe_http_set_error(resp, 500, "InternalError", "the token could not be issued", NULL);
-        snprintf(resp->note, sizeof resp->note, "issue: %s", err);
-        return;
-    }
-    json_t *o = json_pack("{s:s}", "AccessToken", token);
-    rr_jwt_token_free(&token);
-    fe_http_set_json(resp, 200, o);
-    json_decref(o);
-    fe_metrics_token_issued(api->d.metrics);
+    issue_token(api, resp, account,
+                (role & FE_ROLE_ADMINISTRATOR) != 0 ? RR_JWT_ROLE_ADMINISTRATOR
+                                                    : RR_JWT_ROLE_CLIENT);
 }
 
 /* A port member of the registration: 1 … 65535; absent → 0 when optional. */

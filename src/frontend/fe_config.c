@@ -67,6 +67,13 @@ static const struct key KEYS[] = {
     {"token_alg", K_ALG, F(token_alg), 0, 0, "tokens", "ES256", "ES256 or RS256"},
     {"token_lifetime", K_I64, F(token_lifetime_s), 1, 31 * 86400, "tokens", "86400",
      "access token lifetime, seconds"},
+    {"idp_jwks", K_PATH, F(idp_jwks), 0, 0, "tokens", "-",
+     "identity provider's JWK Set: STS takes its tokens"},
+    {"idp_issuer", K_STRING, F(idp_issuer), 0, 0, "tokens", "-", "its iss (with idp_jwks)"},
+    {"idp_audience", K_STRING, F(idp_audience), 0, 0, "tokens", "-",
+     "aud its tokens carry (with idp_jwks)"},
+    {"idp_account_claim", K_STRING, F(idp_account_claim), 0, 0, "tokens", "aid",
+     "claim naming the account"},
     {"storage_root", K_PATH, F(storage_root), 0, 0, "conversions", "<data>/storage",
      "file:// containers must lie under it"},
     {"conversion_workers", K_UINT, F(conversion_workers), 1, 256, "conversions", "1",
@@ -171,6 +178,10 @@ void fe_config_clear(struct fe_config *c)
     free(c->region);
     free(c->public_host);
     free(c->token_alg);
+    free(c->idp_jwks);
+    free(c->idp_issuer);
+    free(c->idp_audience);
+    free(c->idp_account_claim);
     free(c->storage_root);
     free(c->convert_path);
     free(c->host_path);
@@ -195,6 +206,7 @@ void fe_config_defaults(struct fe_config *c)
     c->log_json = 0;
     c->token_alg = strdup("ES256");
     c->token_lifetime_s = 86400;
+    c->idp_account_claim = strdup("aid");
     c->conversion_workers = 1;
     c->max_queued_conversions = 64;
     c->conversion_memory_bytes = 16 * GiB;
@@ -427,7 +439,8 @@ bool fe_config_set(struct fe_config *c, const char *key, const char *value, cons
             /* An empty value unsets what may be unset (tls_*, paths), else it is an error. */
             if (k->offset == offsetof(struct fe_config, data_dir) ||
                 k->offset == offsetof(struct fe_config, domain) ||
-                k->offset == offsetof(struct fe_config, region)) {
+                k->offset == offsetof(struct fe_config, region) ||
+                k->offset == offsetof(struct fe_config, idp_account_claim)) {
                 ok = false;
                 want = "a non-empty value";
                 break;
@@ -617,10 +630,53 @@ static bool make_absolute(char **slot)
     return true;
 }
 
+/* Printable ASCII without spaces, quotes or backslashes, 1 … 255 characters: what the
+ * identity-provider settings compare with a token's claims, and may show in messages. */
+static bool idp_text_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 255) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] <= ' ' || s[i] > '~' || s[i] == '"' || s[i] == '\\') {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* idp_jwks with idp_issuer and idp_audience, all three or none. */
+static bool check_idp(const struct fe_config *c, char *err, size_t err_size)
+{
+    if (c->idp_jwks == NULL) {
+        if (c->idp_issuer != NULL || c->idp_audience != NULL) {
+            return fail(err, err_size,
+                        "'idp_issuer' and 'idp_audience' need 'idp_jwks' (the identity "
+                        "provider's JWK Set file)");
+        }
+        return true;
+    }
+    if (c->idp_issuer == NULL || c->idp_audience == NULL) {
+        return fail(err, err_size,
+                    "'idp_jwks' needs 'idp_issuer' (the identity provider's iss) and "
+                    "'idp_audience' (the aud its tokens carry for this STS, e.g. "
+                    "https://sts.%s)",
+                    c->domain);
+    }
+    if (!idp_text_ok(c->idp_issuer) || !idp_text_ok(c->idp_audience) ||
+        !idp_text_ok(c->idp_account_claim)) {
+        return fail(err, err_size,
+                    "'idp_issuer', 'idp_audience' and 'idp_account_claim' must be 1 to 255 "
+                    "printable characters without spaces, quotes or backslashes");
+    }
+    return true;
+}
+
 bool fe_config_finish(struct fe_config *c, char *err, size_t err_size)
 {
     if (c->data_dir == NULL || c->listen_host == NULL || c->domain == NULL || c->region == NULL ||
-        c->token_alg == NULL) {
+        c->token_alg == NULL || c->idp_account_claim == NULL) {
         return fail(err, err_size, "out of memory");
     }
     if ((c->tls_cert == NULL) != (c->tls_key == NULL)) {
@@ -644,13 +700,17 @@ bool fe_config_finish(struct fe_config *c, char *err, size_t err_size)
     if (strlen(c->region) > 100) {
         return fail(err, err_size, "'region' must be at most 100 characters");
     }
+    if (!check_idp(c, err, err_size)) {
+        return false;
+    }
     if (c->rate_per_second > 0 && c->rate_burst == 0) {
         return fail(err, err_size,
                     "'rate_burst' must be at least 1 when 'rate_per_second' is "
                     "set (0 turns the limit off)");
     }
     if (!make_absolute(&c->data_dir) || !make_absolute(&c->tls_cert) ||
-        !make_absolute(&c->tls_key) || !make_absolute(&c->storage_root)) {
+        !make_absolute(&c->tls_key) || !make_absolute(&c->storage_root) ||
+        !make_absolute(&c->idp_jwks)) {
         return fail(err, err_size, "cannot make the paths absolute: %s", strerror(errno));
     }
     /* Program paths: absolute when they name a file, as they are when searched on PATH. */

@@ -37,6 +37,11 @@ struct fe_config {
     /* [tokens] */
     char *token_alg;           /* "ES256" (default) or "RS256" */
     int64_t token_lifetime_s;  /* default 86400 */
+    char *idp_jwks;            /* an identity provider's JWK Set file: the STS exchanges its
+                                  tokens; NULL = none */
+    char *idp_issuer;          /* its `iss`; required with idp_jwks */
+    char *idp_audience;        /* the `aud` its tokens carry for this STS; required with it */
+    char *idp_account_claim;   /* the string claim naming the account; default "aid" */
 
     /* [conversions] */
     char *storage_root;        /* file:// containers must lie under it; default <data>/storage */

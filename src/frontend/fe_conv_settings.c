@@ -260,6 +260,8 @@ static bool bad(struct parse_ctx *c, const char *field, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(c->message, c->message_size, fmt, ap);
         va_end(ap);
+        /* The API sends it as a JSON string: a decoded path's bytes or a cut may not be UTF-8. */
+        fe_conv_sanitize_text(c->message);
     }
     return false;
 }

@@ -260,6 +260,18 @@ bool fe_service_create(struct fe_config *cfg, struct fe_service **out_svc, char 
         fail(err, err_size, "token service: %s", why);
         goto out;
     }
+    if (cfg->idp_jwks != NULL) {
+        struct fe_sts_idp_options io = {
+            .jwks_path = cfg->idp_jwks,
+            .issuer = cfg->idp_issuer,
+            .audience = cfg->idp_audience,
+            .account_claim = cfg->idp_account_claim,
+        };
+        if (!fe_sts_idp_open(svc->sts, &io, why, sizeof why)) {
+            fail(err, err_size, "token service: identity provider: %s", why);
+            goto out;
+        }
+    }
     char ca_dir[PATH_MAX];
     snprintf(ca_dir, sizeof ca_dir, "%s/ca", cfg->data_dir);
     if (!fe_ca_open(ca_dir, &svc->ca, why, sizeof why)) {
@@ -355,6 +367,9 @@ bool fe_service_create(struct fe_config *cfg, struct fe_service **out_svc, char 
     fe_log_str(&l, "domain", cfg->domain);
     fe_log_str(&l, "token_alg", fe_sts_alg(svc->sts));
     fe_log_str(&l, "kid", fe_sts_kid(svc->sts));
+    if (fe_sts_idp_enabled(svc->sts)) {
+        fe_log_str(&l, "idp_issuer", cfg->idp_issuer);
+    }
     fe_log_int(&l, "http_threads", cfg->http_threads);
     fe_log_str(&l, "host_path", cfg->host_path);
     fe_log_str(&l, "convert_path", cfg->convert_path);

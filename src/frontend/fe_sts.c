@@ -2,12 +2,14 @@
 /*
  * fe_sts — signing key, JWK Set, issuing and verifying access tokens (fe_sts.h).
  * Threads: open/destroy on the main thread; issue/verify on the HTTP threads (the cache is
- * guarded by its mutex, everything else is immutable after open).
+ * guarded by its mutex, everything else, the identity provider's key set included, is
+ * immutable after open).
  */
 #include "fe_sts.h"
 
 #include "fe_keys.h"
 
+#include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/core_names.h>
 #include <openssl/err.h>
@@ -53,6 +55,11 @@ struct fe_sts {
     char *jwks_path;
     int64_t (*now_fn)(void *user);
     void *now_user;
+
+    struct rr_jwks *idp_jwks; /* NULL: no identity provider */
+    char idp_issuer[256];
+    char idp_audience[256];
+    char idp_claim[256];
 
     pthread_mutex_t lock;
     struct cache_entry *entries; /* capacity, filled in ring order */
@@ -349,6 +356,7 @@ void fe_sts_destroy(struct fe_sts **sts_ptr)
     }
     struct fe_sts *sts = *sts_ptr;
     rr_jwks_destroy(&sts->jwks);
+    rr_jwks_destroy(&sts->idp_jwks);
     EVP_PKEY_free(sts->key);
     free(sts->jwks_json);
     free(sts->jwks_path);
@@ -574,6 +582,132 @@ enum rr_jwt_result fe_sts_verify(struct fe_sts *sts, const char *token, const ch
     out->roles = c.roles;
     out->exp = c.exp;
     return check_account(out, account_id, err, err_size);
+}
+
+/* ---- identity-provider tokens ------------------------------------------------------------- */
+
+bool fe_sts_idp_open(struct fe_sts *sts, const struct fe_sts_idp_options *o, char *err,
+                     size_t err_size)
+{
+    const char *claim = o->account_claim != NULL ? o->account_claim : "aid";
+    if (sts->idp_jwks != NULL) {
+        return fail(err, err_size, "an identity provider is configured already");
+    }
+    if (o->jwks_path == NULL || o->jwks_path[0] == '\0' || o->issuer == NULL ||
+        o->issuer[0] == '\0' || o->audience == NULL || o->audience[0] == '\0') {
+        return fail(err, err_size, "idp_jwks needs idp_issuer and idp_audience");
+    }
+    if (strlen(o->issuer) >= sizeof sts->idp_issuer ||
+        strlen(o->audience) >= sizeof sts->idp_audience || claim[0] == '\0' ||
+        strlen(claim) >= sizeof sts->idp_claim) {
+        return fail(err, err_size,
+                    "idp_issuer, idp_audience and idp_account_claim must be 1 to 255 characters");
+    }
+    if (strcmp(o->issuer, sts->issuer) == 0) {
+        return fail(err, err_size,
+                    "idp_issuer is this token service's own issuer (%s): its access tokens "
+                    "would renew themselves for ever",
+                    sts->issuer);
+    }
+    char jerr[256] = "";
+    enum rr_jwt_result r = rr_jwks_load_file(o->jwks_path, &sts->idp_jwks, jerr, sizeof jerr);
+    if (r != RR_JWT_OK) {
+        return fail(err, err_size, "cannot load idp_jwks '%s': %s (%s)", o->jwks_path, jerr,
+                    rr_jwt_result_str(r));
+    }
+    snprintf(sts->idp_issuer, sizeof sts->idp_issuer, "%s", o->issuer);
+    snprintf(sts->idp_audience, sizeof sts->idp_audience, "%s", o->audience);
+    snprintf(sts->idp_claim, sizeof sts->idp_claim, "%s", claim);
+    return true;
+}
+
+bool fe_sts_idp_enabled(const struct fe_sts *sts)
+{
+    return sts->idp_jwks != NULL;
+}
+
+/* Whether the string claim @p name of @p token's payload is exactly @p want (RR_JWT_OK),
+ * not (RR_JWT_WRONG_ACCOUNT), or OUT_OF_MEMORY. Call only once rr_jwt_verify accepted the
+ * signature: the payload is then the identity provider's, not a client's. */
+static enum rr_jwt_result payload_claim_is(const char *token, const char *name, const char *want)
+{
+    const char *dot1 = strchr(token, '.');
+    const char *dot2 = dot1 != NULL ? strchr(dot1 + 1, '.') : NULL;
+    if (dot2 == NULL) {
+        return RR_JWT_WRONG_ACCOUNT;
+    }
+    size_t len = (size_t)(dot2 - dot1 - 1);
+    size_t cap = len / 4 * 3 + 3;
+    uint8_t *buf = malloc(cap);
+    if (buf == NULL) {
+        return RR_JWT_OUT_OF_MEMORY;
+    }
+    enum rr_jwt_result r = RR_JWT_WRONG_ACCOUNT;
+    long n = fe_b64url_decode(dot1 + 1, len, buf, cap);
+    if (n > 0) {
+        json_t *root = json_loadb((const char *)buf, (size_t)n, JSON_REJECT_DUPLICATES, NULL);
+        json_t *v = json_object_get(root, name);
+        /* By length too: a value with a NUL inside must not pass for its prefix. */
+        if (json_is_string(v) && json_string_length(v) == strlen(want) &&
+            strcmp(json_string_value(v), want) == 0) {
+            r = RR_JWT_OK;
+        }
+        json_decref(root);
+    }
+    free(buf);
+    return r;
+}
+
+enum rr_jwt_result fe_sts_verify_idp(struct fe_sts *sts, const char *token, const char *account_id,
+                                     struct fe_sts_identity *out, char *err, size_t err_size)
+{
+    memset(out, 0, sizeof *out);
+    if (sts->idp_jwks == NULL || account_id == NULL) {
+        fail(err, err_size, "no identity provider is configured");
+        return RR_JWT_INVALID_ARGUMENT;
+    }
+    if (token == NULL) {
+        fail(err, err_size, "no token");
+        return RR_JWT_MALFORMED;
+    }
+    bool by_aid = strcmp(sts->idp_claim, "aid") == 0;
+    struct rr_jwt_expect expect;
+    rr_jwt_expect_init(&expect);
+    expect.issuer = sts->idp_issuer;
+    expect.audience = sts->idp_audience;
+    expect.account_id = by_aid ? account_id : NULL;
+    expect.now = now_of(sts);
+    struct rr_jwt_claims c;
+    enum rr_jwt_result r = rr_jwt_verify(sts->idp_jwks, token, &expect, &c, err, err_size);
+    if (r == RR_JWT_OK || (r >= RR_JWT_EXPIRED && r <= RR_JWT_WRONG_ROLE)) {
+        /* The signature verified: the claims are worth logging, even when refused. */
+        if (by_aid) {
+            snprintf(out->aid, sizeof out->aid, "%s", c.aid);
+        }
+        snprintf(out->jti, sizeof out->jti, "%s", c.jti);
+        out->exp = c.exp;
+    }
+    if (r != RR_JWT_OK) {
+        return r;
+    }
+    if (!by_aid) {
+        r = payload_claim_is(token, sts->idp_claim, account_id);
+        if (r != RR_JWT_OK) {
+            fail(err, err_size, "the token's %s claim is not this account", sts->idp_claim);
+            return r;
+        }
+    }
+    unsigned roles = c.roles & (RR_JWT_ROLE_ADMINISTRATOR | RR_JWT_ROLE_CLIENT);
+    if (roles == 0) {
+        fail(err, err_size, "the token carries no OpenRR role (Administrator or Client)");
+        return RR_JWT_WRONG_ROLE;
+    }
+    snprintf(out->aid, sizeof out->aid, "%s", account_id);
+    out->roles = roles;
+    if (err != NULL && err_size > 0) {
+        err[0] = '\0';
+    }
+    return RR_JWT_OK;
 }
 
 void fe_sts_cache_stats(struct fe_sts *sts, struct fe_sts_cache_stats *out)

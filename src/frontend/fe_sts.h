@@ -3,7 +3,8 @@
  * fe_sts — openrrd's token service: the signing key (<data>/sts/signing-key.pem, made at the
  * first start, 0600), the public JWK Set (<data>/jwks.json, what session hosts verify with),
  * issuing access tokens (docs/openrrd.md, docs/tokens.md) and verifying the ones REST calls
- * present, with a bounded cache so that a busy client does not pay a signature check per call.
+ * present, with a bounded cache so that a busy client does not pay a signature check per call;
+ * optionally an identity provider's key set, whose tokens the STS exchanges for its own.
  *
  * Threads: fe_sts_open / fe_sts_destroy on the main thread; issue, verify and the getters from
  * any number of threads at once (the key is immutable; the cache has its own lock).
@@ -76,6 +77,39 @@ struct fe_sts_identity {
  * (RR_JWT_WRONG_ACCOUNT for another account); @p err says why without the token. */
 enum rr_jwt_result fe_sts_verify(struct fe_sts *sts, const char *token, const char *account_id,
                                  struct fe_sts_identity *out, char *err, size_t err_size);
+
+/* The identity provider whose tokens the STS exchanges for its own (docs/openrrd.md). */
+struct fe_sts_idp_options {
+    const char *jwks_path;     /* its JWK Set, a file (rr_jwks_load_file), read once */
+    const char *issuer;        /* the `iss` its tokens carry (1 … 255 characters) */
+    const char *audience;      /* the `aud` they must carry for this STS (1 … 255) */
+    const char *account_claim; /* the string claim naming the account; NULL = "aid" */
+};
+
+/* Accept the tokens of the identity provider @p o from now on: load its key set (a missing,
+ * unreadable or invalid file is an error naming it). Refuses an issuer equal to this STS's
+ * own (its access tokens would renew themselves for ever) and missing or over-long settings.
+ * Call once, after fe_sts_open, before other threads use the STS. Returns false with the
+ * reason in @p err (the STS is then unchanged). */
+bool fe_sts_idp_open(struct fe_sts *sts, const struct fe_sts_idp_options *o, char *err,
+                     size_t err_size);
+
+/* Whether an identity provider is configured (fe_sts_idp_open). */
+bool fe_sts_idp_enabled(const struct fe_sts *sts);
+
+/* Verify an identity provider's token presented to the STS for @p account_id (not NULL):
+ * signature with a key of idp_jwks (ES256 or RS256; `kid` required), exp/nbf/iat with
+ * RR_JWT_DEFAULT_LEEWAY_S (as access tokens), `iss` = idp_issuer, `aud` (one of them) =
+ * idp_audience, the account claim (a string) = @p account_id, and `roles` holding
+ * "Administrator" or "Client". Not cached: each exchange checks the signature. On RR_JWT_OK
+ * @p out holds the account, the roles (RR_JWT_ROLE_* bits, other role names dropped), exp and
+ * the token's jti ("" when it has none); a token refused for a claim reports what it can (as
+ * fe_sts_verify). Errors: INVALID_ARGUMENT (no identity provider configured), the verdicts of
+ * rr_jwt_verify, RR_JWT_WRONG_ACCOUNT (the claim is missing, not a string or another
+ * account), RR_JWT_WRONG_ROLE (no OpenRR role). @p err says why without the token. Any
+ * thread. */
+enum rr_jwt_result fe_sts_verify_idp(struct fe_sts *sts, const char *token, const char *account_id,
+                                     struct fe_sts_identity *out, char *err, size_t err_size);
 
 struct fe_sts_cache_stats {
     unsigned long long hits, misses;

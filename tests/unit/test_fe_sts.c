@@ -7,7 +7,11 @@
  * others, a key of the other algorithm, another STS's token, a changed signature, the wrong
  * account, expiry past the leeway); and the verification cache: miss then hit, a hit still
  * checks the account, an entry ends at the token's exp, and the cache stays within its size
- * (the oldest token makes room).
+ * (the oldest token makes room). Identity-provider tokens: fe_sts_idp_open's refusals (missing
+ * issuer or audience, the STS's own issuer, a missing or bad key set, twice), verification
+ * (roles, leeway, no caching, issuer, audience, account, role, a stranger's key, an unknown
+ * kid, the STS's own tokens refused there and IdP tokens refused as access tokens) and
+ * another account claim read from the verified payload.
  */
 #include "rr_test.h"
 
@@ -16,6 +20,9 @@
 #include "fe_sts.h"
 
 #include <jansson.h>
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -391,12 +398,281 @@ static void test_cache_bounded(void **state)
     fe_sts_destroy(&sts);
 }
 
+/* ---- identity-provider tokens ------------------------------------------------------------ */
+
+#define IDP_ISS "https://idp.example.test/tenant"
+#define IDP_AUD "https://sts.openrr.test"
+
+/* An identity provider's token for @p aid with @p roles, @p iss, @p aud, @p exp (iat T0, jti
+ * "idp-jti"), signed with @p key under @p kid. */
+static char *idp_token(EVP_PKEY *key, const char *kid, const char *aid, unsigned roles,
+                       const char *iss, const char *aud, int64_t exp)
+{
+    struct rr_jwt_claims c;
+    memset(&c, 0, sizeof c);
+    snprintf(c.iss, sizeof c.iss, "%s", iss);
+    snprintf(c.aud, sizeof c.aud, "%s", aud);
+    snprintf(c.aid, sizeof c.aid, "%s", aid);
+    snprintf(c.jti, sizeof c.jti, "idp-jti");
+    c.roles = roles;
+    c.iat = T0;
+    c.exp = exp;
+    char *t = NULL;
+    char err[256] = "";
+    assert_int_equal(rr_jwt_sign(&c, key, kid, &t, err, sizeof err), RR_JWT_OK);
+    return t;
+}
+
+/* An ES256 token of any payload (rr_jwt_sign writes only the claims it knows). */
+static char *idp_token_raw(EVP_PKEY *key, const char *kid, const char *payload)
+{
+    char header[160];
+    snprintf(header, sizeof header, "{\"alg\":\"ES256\",\"kid\":\"%s\",\"typ\":\"JWT\"}", kid);
+    size_t hl = strlen(header), pl = strlen(payload);
+    char *t = malloc(fe_b64url_len(hl) + fe_b64url_len(pl) + fe_b64url_len(64) + 3);
+    assert_non_null(t);
+    size_t n = fe_b64url_encode((const uint8_t *)header, hl, t);
+    t[n++] = '.';
+    n += fe_b64url_encode((const uint8_t *)payload, pl, t + n);
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    unsigned char der[80];
+    size_t dlen = sizeof der;
+    assert_int_equal(EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key), 1);
+    assert_int_equal(EVP_DigestSign(md, der, &dlen, (const unsigned char *)t, n), 1);
+    EVP_MD_CTX_free(md);
+    const unsigned char *p = der;
+    ECDSA_SIG *sig = d2i_ECDSA_SIG(NULL, &p, (long)dlen);
+    assert_non_null(sig);
+    uint8_t rs[64];
+    assert_int_equal(BN_bn2binpad(ECDSA_SIG_get0_r(sig), rs, 32), 32);
+    assert_int_equal(BN_bn2binpad(ECDSA_SIG_get0_s(sig), rs + 32, 32), 32);
+    ECDSA_SIG_free(sig);
+    t[n++] = '.';
+    fe_b64url_encode(rs, sizeof rs, t + n);
+    return t;
+}
+
+/* The public key set of @p key (kid "idp-1") in the file @p path. */
+static void write_idp_jwks(EVP_PKEY *key, const char *path)
+{
+    struct rr_jwks_key k = {key, "idp-1"};
+    char *json = NULL;
+    char err[256] = "";
+    assert_int_equal(rr_jwks_from_keys(&k, 1, &json, err, sizeof err), RR_JWT_OK);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(json, f);
+    fclose(f);
+    free(json);
+}
+
+static void test_idp_open(void **state)
+{
+    (void)state;
+    struct fe_sts *sts = open_sts(data_dir("idp-open"), "ES256", 0);
+    char err[512] = "";
+    struct fe_sts_identity id;
+    /* Without an identity provider nothing is exchanged. */
+    assert_false(fe_sts_idp_enabled(sts));
+    assert_int_equal(fe_sts_verify_idp(sts, "a.b.c", ACCOUNT, &id, err, sizeof err),
+                     RR_JWT_INVALID_ARGUMENT);
+
+    EVP_PKEY *key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    assert_non_null(key);
+    char good[128], garbage[128], missing[128];
+    snprintf(good, sizeof good, "%s/idp-jwks.json", tmp);
+    snprintf(garbage, sizeof garbage, "%s/idp-garbage.json", tmp);
+    snprintf(missing, sizeof missing, "%s/idp-missing.json", tmp);
+    write_idp_jwks(key, good);
+    FILE *f = fopen(garbage, "w");
+    fputs("{\"keys\":[{\"kty\":\"EC\"}]}", f);
+    fclose(f);
+
+    struct fe_sts_idp_options o = {good, NULL, IDP_AUD, NULL};
+    assert_false(fe_sts_idp_open(sts, &o, err, sizeof err));
+    assert_non_null(strstr(err, "idp_issuer"));
+    o.issuer = IDP_ISS;
+    o.audience = "";
+    assert_false(fe_sts_idp_open(sts, &o, err, sizeof err));
+    o.audience = IDP_AUD;
+    o.issuer = "https://sts.openrr.test"; /* the STS's own */
+    assert_false(fe_sts_idp_open(sts, &o, err, sizeof err));
+    assert_non_null(strstr(err, "own issuer"));
+    o.issuer = IDP_ISS;
+    o.account_claim = "";
+    assert_false(fe_sts_idp_open(sts, &o, err, sizeof err));
+    o.account_claim = NULL;
+    o.jwks_path = missing;
+    assert_false(fe_sts_idp_open(sts, &o, err, sizeof err));
+    assert_non_null(strstr(err, missing));
+    o.jwks_path = garbage;
+    assert_false(fe_sts_idp_open(sts, &o, err, sizeof err));
+    assert_non_null(strstr(err, garbage));
+    assert_false(fe_sts_idp_enabled(sts));
+    o.jwks_path = good;
+    assert_true(fe_sts_idp_open(sts, &o, err, sizeof err));
+    assert_true(fe_sts_idp_enabled(sts));
+    /* Once. */
+    assert_false(fe_sts_idp_open(sts, &o, err, sizeof err));
+    EVP_PKEY_free(key);
+    fe_sts_destroy(&sts);
+}
+
+static void test_idp_verify(void **state)
+{
+    (void)state;
+    struct fe_sts *sts = open_sts(data_dir("idp"), "ES256", 0);
+    fake_now = T0 + 10;
+    fe_sts_set_clock(sts, clock_fn, NULL);
+    EVP_PKEY *key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    EVP_PKEY *stranger = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    assert_non_null(key);
+    assert_non_null(stranger);
+    char path[128];
+    snprintf(path, sizeof path, "%s/idp-verify.json", tmp);
+    write_idp_jwks(key, path);
+    struct fe_sts_idp_options o = {path, IDP_ISS, IDP_AUD, NULL};
+    char err[512] = "";
+    assert_true(fe_sts_idp_open(sts, &o, err, sizeof err));
+
+    struct fe_sts_identity id;
+    const int64_t exp = T0 + 600;
+    char *t = idp_token(key, "idp-1", ACCOUNT, RR_JWT_ROLE_CLIENT, IDP_ISS, IDP_AUD, exp);
+    assert_int_equal(fe_sts_verify_idp(sts, t, ACCOUNT, &id, err, sizeof err), RR_JWT_OK);
+    assert_string_equal(id.aid, ACCOUNT);
+    assert_int_equal(id.roles, RR_JWT_ROLE_CLIENT);
+    assert_int_equal(id.exp, exp);
+    assert_string_equal(id.jti, "idp-jti");
+    assert_false(id.cached);
+    /* Never cached: the same token is checked again, and the access-token cache is unused. */
+    assert_int_equal(fe_sts_verify_idp(sts, t, ACCOUNT, &id, err, sizeof err), RR_JWT_OK);
+    assert_false(id.cached);
+    struct fe_sts_cache_stats cs;
+    fe_sts_cache_stats(sts, &cs);
+    assert_int_equal(cs.entries, 0);
+    /* Another account's path. */
+    assert_int_equal(fe_sts_verify_idp(sts, t, OTHER, &id, err, sizeof err), RR_JWT_WRONG_ACCOUNT);
+    assert_string_equal(id.aid, ACCOUNT); /* for the log */
+    /* The leeway of access tokens: accepted until exp + 60 s. */
+    fake_now = exp + RR_JWT_DEFAULT_LEEWAY_S - 1;
+    assert_int_equal(fe_sts_verify_idp(sts, t, ACCOUNT, &id, err, sizeof err), RR_JWT_OK);
+    fake_now = exp + RR_JWT_DEFAULT_LEEWAY_S;
+    assert_int_equal(fe_sts_verify_idp(sts, t, ACCOUNT, &id, err, sizeof err), RR_JWT_EXPIRED);
+    assert_string_equal(id.jti, "idp-jti");
+    fake_now = T0 + 10;
+    rr_jwt_token_free(&t);
+
+    /* Both roles: both reported (the API issues Administrator). */
+    t = idp_token(key, "idp-1", ACCOUNT, RR_JWT_ROLE_CLIENT | RR_JWT_ROLE_ADMINISTRATOR, IDP_ISS,
+                  IDP_AUD, exp);
+    assert_int_equal(fe_sts_verify_idp(sts, t, ACCOUNT, &id, err, sizeof err), RR_JWT_OK);
+    assert_int_equal(id.roles, RR_JWT_ROLE_CLIENT | RR_JWT_ROLE_ADMINISTRATOR);
+    rr_jwt_token_free(&t);
+
+    struct {
+        EVP_PKEY *key;
+        const char *kid, *aid, *iss, *aud;
+        unsigned roles;
+        enum rr_jwt_result want;
+    } bad[] = {
+        {key, "idp-1", ACCOUNT, "https://idp.example.test/other", IDP_AUD, RR_JWT_ROLE_CLIENT,
+         RR_JWT_WRONG_ISSUER},
+        {key, "idp-1", ACCOUNT, IDP_ISS, "https://remoterendering.openrr.test", RR_JWT_ROLE_CLIENT,
+         RR_JWT_WRONG_AUDIENCE},
+        {key, "idp-1", OTHER, IDP_ISS, IDP_AUD, RR_JWT_ROLE_ADMINISTRATOR, RR_JWT_WRONG_ACCOUNT},
+        {key, "idp-1", "", IDP_ISS, IDP_AUD, RR_JWT_ROLE_ADMINISTRATOR, RR_JWT_WRONG_ACCOUNT},
+        {key, "idp-1", ACCOUNT, IDP_ISS, IDP_AUD, RR_JWT_ROLE_NONE, RR_JWT_WRONG_ROLE},
+        {stranger, "idp-1", ACCOUNT, IDP_ISS, IDP_AUD, RR_JWT_ROLE_CLIENT, RR_JWT_BAD_SIGNATURE},
+        {stranger, "idp-2", ACCOUNT, IDP_ISS, IDP_AUD, RR_JWT_ROLE_CLIENT, RR_JWT_UNKNOWN_KEY},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        t = idp_token(bad[i].key, bad[i].kid, bad[i].aid, bad[i].roles, bad[i].iss, bad[i].aud,
+                      exp);
+        enum rr_jwt_result r = fe_sts_verify_idp(sts, t, ACCOUNT, &id, err, sizeof err);
+        if (r != bad[i].want) {
+            print_error("case %zu: %s (%s)\n", i, rr_jwt_result_str(r), err);
+        }
+        assert_int_equal(r, bad[i].want);
+        assert_int_equal(id.roles, 0);
+        assert_null(strstr(err, t));
+        rr_jwt_token_free(&t);
+    }
+    /* The STS's own access token is no identity provider's: no renewal through this path. */
+    assert_int_equal(
+        fe_sts_issue(sts, ACCOUNT, RR_JWT_ROLE_ADMINISTRATOR, &t, NULL, err, sizeof err),
+        RR_JWT_OK);
+    assert_int_equal(fe_sts_verify_idp(sts, t, ACCOUNT, &id, err, sizeof err), RR_JWT_UNKNOWN_KEY);
+    /* … and an IdP token is no access token. */
+    char *it = idp_token(key, "idp-1", ACCOUNT, RR_JWT_ROLE_CLIENT, IDP_ISS, IDP_AUD, exp);
+    assert_int_equal(fe_sts_verify(sts, it, ACCOUNT, &id, err, sizeof err), RR_JWT_UNKNOWN_KEY);
+    rr_jwt_token_free(&it);
+    rr_jwt_token_free(&t);
+    assert_int_equal(fe_sts_verify_idp(sts, "", ACCOUNT, &id, err, sizeof err), RR_JWT_MALFORMED);
+    assert_int_equal(fe_sts_verify_idp(sts, NULL, ACCOUNT, &id, err, sizeof err), RR_JWT_MALFORMED);
+    EVP_PKEY_free(key);
+    EVP_PKEY_free(stranger);
+    fe_sts_destroy(&sts);
+}
+
+static void test_idp_account_claim(void **state)
+{
+    (void)state;
+    struct fe_sts *sts = open_sts(data_dir("idp-claim"), "ES256", 0);
+    fake_now = T0 + 10;
+    fe_sts_set_clock(sts, clock_fn, NULL);
+    EVP_PKEY *key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    assert_non_null(key);
+    char path[128];
+    snprintf(path, sizeof path, "%s/idp-claim.json", tmp);
+    write_idp_jwks(key, path);
+    struct fe_sts_idp_options o = {path, IDP_ISS, IDP_AUD, "openrr_account"};
+    char err[512] = "";
+    assert_true(fe_sts_idp_open(sts, &o, err, sizeof err));
+
+    static const char common[] = "\"iss\":\"" IDP_ISS "\",\"aud\":\"" IDP_AUD
+                                 "\",\"exp\":1700000600,\"roles\":[\"Administrator\"]";
+    struct {
+        const char *extra;
+        enum rr_jwt_result want;
+    } cases[] = {
+        /* The claim names the account; aid (another one) does not matter. */
+        {",\"aid\":\"" OTHER "\",\"openrr_account\":\"" ACCOUNT "\"", RR_JWT_OK},
+        {",\"aid\":\"" ACCOUNT "\"", RR_JWT_WRONG_ACCOUNT},
+        {",\"openrr_account\":\"" OTHER "\"", RR_JWT_WRONG_ACCOUNT},
+        {",\"openrr_account\":12", RR_JWT_WRONG_ACCOUNT},
+        {",\"openrr_account\":[\"" ACCOUNT "\"]", RR_JWT_WRONG_ACCOUNT},
+        /* A NUL inside: refused by the claim parser before the claim is looked at. */
+        {",\"openrr_account\":\"" ACCOUNT "\\u0000x\"", RR_JWT_MALFORMED},
+        {",\"openrr_account\":\"" ACCOUNT "\",\"openrr_account\":\"" ACCOUNT "\"",
+         RR_JWT_MALFORMED},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char payload[512];
+        snprintf(payload, sizeof payload, "{%s%s}", common, cases[i].extra);
+        char *t = idp_token_raw(key, "idp-1", payload);
+        struct fe_sts_identity id;
+        enum rr_jwt_result r = fe_sts_verify_idp(sts, t, ACCOUNT, &id, err, sizeof err);
+        if (r != cases[i].want) {
+            print_error("case %zu: %s (%s)\n", i, rr_jwt_result_str(r), err);
+        }
+        assert_int_equal(r, cases[i].want);
+        if (r == RR_JWT_OK) {
+            assert_string_equal(id.aid, ACCOUNT);
+            assert_int_equal(id.roles, RR_JWT_ROLE_ADMINISTRATOR);
+        }
+        free(t);
+    }
+    EVP_PKEY_free(key);
+    fe_sts_destroy(&sts);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_es256),         cmocka_unit_test(test_rs256),
         cmocka_unit_test(test_refusals),      cmocka_unit_test(test_cache),
-        cmocka_unit_test(test_cache_bounded),
+        cmocka_unit_test(test_cache_bounded), cmocka_unit_test(test_idp_open),
+        cmocka_unit_test(test_idp_verify),    cmocka_unit_test(test_idp_account_claim),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
