@@ -74,7 +74,11 @@ int64_t cl_json_time(const char *iso)
     } else if (*p == '+' || *p == '-') {
         int sign = *p == '-' ? -1 : 1;
         int hh = 0, mm = 0;
-        if (sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2 || hh > 23 || mm > 59) {
+        /* Exactly "HH:MM": sscanf alone takes "+1:2" (or " 1:-2"), and p += 6 then passes the
+         * string's end. */
+        bool form = isdigit((unsigned char)p[1]) && isdigit((unsigned char)p[2]) && p[3] == ':' &&
+                    isdigit((unsigned char)p[4]) && isdigit((unsigned char)p[5]);
+        if (!form || sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2 || hh > 23 || mm > 59) {
             return 0;
         }
         offset = sign * (int64_t)(hh * 3600 + mm * 60);
