@@ -34,7 +34,7 @@ URL=http://127.0.0.1:$PORT
 serve() {
     rr_bg "$1" "$OPENRRD" serve --data "$DATA" --listen "127.0.0.1:$PORT" --rate-per-second 0 \
         --host-path "$HOST" --host-args "--eye-size 320x180" --session-start-timeout 60 \
-        --conversion-memory 0
+        --conversion-memory 18446744073709551615
     PID=$RR_LAST_PID
     rr_wait_log "$RR_TMP/$1.out" '^ready: listening on http' 20
 }
