@@ -428,24 +428,36 @@ static int account_list(const struct fe_config *cfg, const struct cmdline *cl)
     return EXIT_OK;
 }
 
-static int account_keys(const struct fe_config *cfg, const struct cmdline *cl, const char *id)
+/* Open the store and read account @p id; on failure the store is closed and the exit status
+ * says why ("no account 'ID'"). */
+static int open_account(const struct fe_config *cfg, const char *id, struct fe_store **out_store,
+                        struct fe_account_record *acc)
 {
-    struct fe_store *store = NULL;
-    int rc = open_store(cfg, &store);
+    int rc = open_store(cfg, out_store);
     if (rc != EXIT_OK) {
         return rc;
     }
-    struct fe_account_record acc;
-    enum fe_store_result r = store->account_get(store, id, &acc);
+    enum fe_store_result r = (*out_store)->account_get(*out_store, id, acc);
     if (r != FE_STORE_OK) {
-        fe_store_destroy(&store);
+        fe_store_destroy(out_store);
         return r == FE_STORE_NOT_FOUND
                    ? runtime_error("no account '%s'", id)
                    : runtime_error("cannot read the account: %s", fe_store_result_str(r));
     }
+    return EXIT_OK;
+}
+
+static int account_keys(const struct fe_config *cfg, const struct cmdline *cl, const char *id)
+{
+    struct fe_store *store = NULL;
+    struct fe_account_record acc;
+    int rc = open_account(cfg, id, &store, &acc);
+    if (rc != EXIT_OK) {
+        return rc;
+    }
     struct fe_key_record keys[64];
     size_t n = 0;
-    r = store->key_list(store, id, keys, 64, &n);
+    enum fe_store_result r = store->key_list(store, id, keys, 64, &n);
     fe_store_destroy(&store);
     if (r != FE_STORE_OK) {
         return runtime_error("cannot list the keys: %s", fe_store_result_str(r));
@@ -508,17 +520,10 @@ static int account_regenerate(const struct fe_config *cfg, const struct cmdline 
                            FE_NAME_SIZE - 1);
     }
     struct fe_store *store = NULL;
-    int rc = open_store(cfg, &store);
+    struct fe_account_record acc;
+    int rc = open_account(cfg, id, &store, &acc);
     if (rc != EXIT_OK) {
         return rc;
-    }
-    struct fe_account_record acc;
-    enum fe_store_result r = store->account_get(store, id, &acc);
-    if (r != FE_STORE_OK) {
-        fe_store_destroy(&store);
-        return r == FE_STORE_NOT_FOUND
-                   ? runtime_error("no account '%s'", id)
-                   : runtime_error("cannot read the account: %s", fe_store_result_str(r));
     }
     if (role == 0) {
         struct fe_key_record keys[64];
@@ -544,7 +549,7 @@ static int account_regenerate(const struct fe_config *cfg, const struct cmdline 
     key.role = role;
     key.created = (int64_t)time(NULL);
     char err[512] = "";
-    r = store->key_put(store, &key, err, sizeof err);
+    enum fe_store_result r = store->key_put(store, &key, err, sizeof err);
     fe_store_destroy(&store);
     if (r != FE_STORE_OK) {
         OPENSSL_cleanse(text, sizeof text);
