@@ -62,8 +62,9 @@ wait_status() {
     done
     return 1
 }
-# convert_children: openrr-convert processes whose command line names our data directory.
-convert_children() { pgrep -f -- "$CONVERT .*$DATA" | wc -l; }
+# convert_pids: openrr-convert processes whose command line names our data directory.
+convert_pids() { pgrep -f -- "$CONVERT .*$DATA"; }
+convert_children() { convert_pids | wc -l; }
 cleanup_all() {
     pkill -KILL -f -- "$HOST .*$DATA" 2>/dev/null
     pkill -KILL -f -- "$CONVERT .*$DATA" 2>/dev/null
@@ -96,6 +97,7 @@ wait_status c2 conversions/big Running 60
 rr_result $? "it runs" "$RR_TMP/c2.json" "$RR_TMP/s1.err"
 sleep 1
 before=$(convert_children)
+old_pids=$(convert_pids | tr '\n' ' ')
 kill -KILL "$PID"
 rr_wait_pid "$PID" 5
 serve s2
@@ -106,7 +108,9 @@ max_children=0
 deadline=$(($(rr_now_ms) + 240000))
 status=""
 while [ "$(rr_now_ms)" -lt "$deadline" ]; do
-    n=$(convert_children)
+    # The killed child may take a moment to be torn down (a sanitizer build's large address
+    # space): count the converters of this run only, and check the old one goes below.
+    n=$(convert_pids | grep -cvwF -e "${old_pids:-none}" || true)
     [ "$n" -gt "$max_children" ] && max_children=$n
     jcurl c3 GET conversions/big
     status=$(jget c3 'j["status"]')
@@ -118,6 +122,11 @@ rr_result $? "the requeued conversion Succeeds and its asset is there (status $s
     "$RR_TMP/c3.json" "$RR_TMP/s2.err"
 [ "$max_children" -le 1 ]
 rr_result $? "never two converters at once after the restart (saw $max_children)" "$RR_TMP/s2.err"
+gone=0
+for p in $old_pids; do
+    kill -0 "$p" 2>/dev/null && [ "$(cut -d' ' -f3 "/proc/$p/stat" 2>/dev/null)" != Z ] && gone=1
+done
+rr_result $gone "the converter of the killed openrrd is gone (pids: ${old_pids:-none})" "$RR_TMP/s2.err"
 "$CONVERT" --inspect "$DATA/storage/out/big.rrasset" >"$RR_TMP/inspect.log" 2>&1
 rr_result $? "the asset verifies" "$RR_TMP/inspect.log"
 
